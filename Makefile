@@ -1,0 +1,32 @@
+# make run: set up .venv and open unetviz · make test: set up and run the whole test suite · make bench
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench system clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# The pinned CPU wheel first: an open torch range would pull a several-GB CUDA build.
+	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/unetviz summary --preset ronneberger2015
+
+system:
+	@bash scripts/system-deps.sh
+
+test: $(STAMP) system
+	$(BIN)/ruff check unetviz tests
+	$(BIN)/ruff format --check unetviz tests
+	$(BIN)/mypy unetviz tests
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,95 @@
+"""The CLI end to end, through a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def unetviz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "unetviz.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_summary_paper_table() -> None:
+    out = unetviz("summary", "--preset", "ronneberger2015")
+    assert out.returncode == 0, out.stderr
+    assert "(572 − 3 + 2·0)/1 + 1 = 570" in out.stdout
+    assert "31,030,658" in out.stdout
+    assert "[1, 2, 388, 388]" in out.stdout
+    assert "agree" in out.stdout
+
+
+def test_summary_json_object() -> None:
+    out = unetviz("summary", "--preset", "milesial", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["total_params"] == 31_037_698
+    assert data["output_shape"] == [1, 2, 572, 572]
+    assert data["trace"]["agreed"] is True and data["trace"]["mismatches"] == []
+    assert data["config"]["in_channels"] == 3
+    assert data["layers"][0]["name"] == "enc0.conv1" and data["layers"][0]["output_shape"] == [1, 64, 572, 572]
+    for key in ("trainable_params", "mult_adds", "receptive_field", "levels", "warnings", "input_shape"):
+        assert key in data
+
+
+def test_summary_device_none_skips_trace_and_set_overrides(tmp_path: Path) -> None:
+    target = tmp_path / "t.json"
+    out = unetviz("summary", "--preset", "ronneberger2015", "--set", "padding=same", "--set", "input_size=[576,576]",
+                  "--device", "none", "--format", "json", "-o", str(target))  # fmt: skip
+    assert out.returncode == 0 and out.stdout == ""
+    data = json.loads(target.read_text())
+    assert data["trace"] is None and data["output_shape"] == [1, 2, 576, 576]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown"])
+def test_summary_tables(fmt: str) -> None:
+    out = unetviz("summary", "--preset", "small", "--device", "none", "--format", fmt)
+    assert out.returncode == 0
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("layer,type" if fmt == "csv" else "| layer | type")
+    assert "enc0.conv1" in out.stdout
+
+
+def test_sizes_and_presets() -> None:
+    out = unetviz("sizes", "--preset", "ronneberger2015", "--near", "572", "--count", "3")
+    assert out.returncode == 0
+    assert "572     388   ← requested" in out.stdout
+    listed = unetviz("presets")
+    assert listed.returncode == 0 and "ronneberger2015" in listed.stdout and "unet3d" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["summary", "--set", "kernel_size=4"], "kernel_size: 4"),
+        (["summary", "--set", "depth=true"], "depth: true"),
+        (["summary", "--set", "colour=red"], "colour"),
+        (["summary", "--preset", "nope"], "preset"),
+        (["summary", "--config", "/no/such.json"], "config"),
+        (["summary", "--device", "gpu"], "--device"),
+        (["summary", "--set", "input_size=[32,32]", "--preset", "ronneberger2015"], "input_size"),
+        (["summary", "--device", "none", "-o", "/no/such/dir/out.txt"], "cannot write"),
+        (["sizes", "--count", "0"], "--count"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args: list[str], needle: str) -> None:
+    out = unetviz(*args)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert needle in out.stderr
+
+
+def test_no_partial_file_on_failure(tmp_path: Path) -> None:
+    out = unetviz("summary", "--set", "kernel_size=4", "-o", str(tmp_path / "x.txt"))
+    assert out.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_subcommand_prints_help() -> None:
+    out = unetviz()
+    assert out.returncode == 0 and "summary" in out.stdout

@@ -1,0 +1,31 @@
+"""unetviz: design a UNet and see exactly what it does to a tensor.
+
+`build_model` loads torch on first use, so `import unetviz` and `analyze(cfg)` stay torch-free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unetviz.analysis import Analysis, analyze
+from unetviz.config import UNetConfig, load_config
+from unetviz.errors import ConfigError, RenderError, TraceError
+
+__all__ = [
+    "Analysis",
+    "ConfigError",
+    "RenderError",
+    "TraceError",
+    "UNetConfig",
+    "analyze",
+    "build_model",
+    "load_config",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_model":
+        from unetviz.model import build_model
+
+        return build_model
+    raise AttributeError(f"module 'unetviz' has no attribute {name!r}")

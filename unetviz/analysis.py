@@ -1,0 +1,77 @@
+"""analyze(config, device): the analytic answer, optionally confirmed by a trace of the real model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unetviz.config import UNetConfig
+from unetviz.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes, valid_sizes_near
+
+if TYPE_CHECKING:
+    from unetviz.trace import TraceResult
+
+VALID_SIZES_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class Analysis:
+    shapes: ShapeAnalysis
+    trace: TraceResult | None = None
+
+    @property
+    def config(self) -> UNetConfig:
+        return self.shapes.config
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        return self.shapes.layers
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return self.shapes.levels
+
+    @property
+    def warnings(self) -> tuple[ShapeWarning, ...]:
+        return self.shapes.warnings
+
+    def valid_input_sizes(self) -> dict[int, list[tuple[int, int]]]:
+        """For each distinct input axis size: the nearby sizes no pool truncates, with their output size."""
+        return {
+            size: valid_sizes_near(self.config, size, VALID_SIZES_SHOWN)
+            for size in dict.fromkeys(self.config.input_size)
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.shapes
+        return {
+            "config": self.config.to_dict(),
+            "input_shape": list(s.input_shape),
+            "output_shape": list(s.output_shape),
+            "total_params": s.total_params,
+            "trainable_params": s.total_params,
+            "mult_adds": s.mult_adds,
+            "receptive_field": s.receptive_field,
+            "activation_bytes": s.activation_bytes,
+            "layers": [layer.to_dict() for layer in s.layers],
+            "levels": [level.to_dict() for level in s.levels],
+            "warnings": [w.to_dict() for w in s.warnings],
+            "valid_input_sizes": [
+                {"near": near, "sizes": [{"input": i, "output": o} for i, o in sizes]}
+                for near, sizes in self.valid_input_sizes().items()
+            ],
+            "trace": self.trace.to_dict() if self.trace is not None else None,
+        }
+
+
+def analyze(cfg: UNetConfig, device: str | None = None) -> Analysis:
+    """The analytic sizes of `cfg`; with a device (auto, cpu, cuda, meta) also a trace of the real model.
+
+    device=None (or "none") never imports torch.
+    """
+    shapes = analyze_shapes(cfg)
+    if device is None or device == "none":
+        return Analysis(shapes)
+    from unetviz.trace import trace  # torch loads only when a trace is asked for
+
+    return Analysis(shapes, trace(cfg, shapes, device))

@@ -1,0 +1,139 @@
+"""The `unetviz` command: argparse front over the core. Never imports Qt (the app loads it itself)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from unetviz.config import UNetConfig, apply_assignments, load_config, preset_description, preset_names
+from unetviz.errors import ConfigError, RenderError, TraceError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + message
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument("--preset", metavar="NAME", help="a shipped preset: " + ", ".join(preset_names()))
+    source.add_argument("--config", metavar="FILE", help='a JSON config file (may name a "preset" to start from)')
+    group.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one field; VALUE is read as JSON when it parses (e.g. --set 'input_size=[388,388]')",
+    )
+
+
+def config_from_args(args: argparse.Namespace, default_preset: str = "ronneberger2015") -> UNetConfig:
+    if args.config:
+        cfg = load_config(args.config)
+    else:
+        cfg = load_config(args.preset or default_preset)
+    return apply_assignments(cfg, args.assignments)
+
+
+def _output(text: str, path: str | None) -> None:
+    if path:
+        from unetviz.export import write_text
+
+        write_text(path, text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from unetviz.analysis import analyze
+    from unetviz.tables import render_table
+
+    cfg = config_from_args(args)
+    analysis = analyze(cfg, device=None if args.device == "none" else args.device)
+    _output(render_table(analysis, args.format), args.output)
+    return 0
+
+
+def cmd_sizes(args: argparse.Namespace) -> int:
+    from unetviz.shapes import valid_sizes_near
+
+    cfg = config_from_args(args)
+    near = args.near if args.near is not None else cfg.input_size[-1]
+    if near < 1:
+        raise ConfigError("--near", near, "an integer ≥ 1")
+    if not 1 <= args.count <= 1000:
+        raise ConfigError("--count", args.count, "an integer from 1 to 1000")
+    sizes = valid_sizes_near(cfg, near, args.count)
+    lines = [
+        f"valid input sizes near {near} for {cfg.name} (depth {cfg.depth}, {cfg.padding} padding): "
+        "every pool sees an even size",
+        "input  output",
+    ]
+    lines += [f"{i:>5}  {o:>6}" + ("   ← requested" if i == near else "") for i, o in sizes]
+    if not sizes:
+        lines.append("none found: this configuration collapses every input; lower depth or use same padding")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def cmd_presets(_args: argparse.Namespace) -> int:
+    names = preset_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name.ljust(width)}  {preset_description(name)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="unetviz", description="Design a UNet and see exactly what it does to a tensor.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    summary = sub.add_parser("summary", help="every layer's size with its formula, params, mult-adds; trace check")
+    add_config_arguments(summary)
+    summary.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "cpu", "cuda", "meta", "none"),
+        help="trace on this device (auto: CUDA if present, else meta); none: formulas only, no torch",
+    )
+    summary.add_argument("--format", default="table", choices=("table", "json", "csv", "markdown"))
+    summary.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    summary.set_defaults(func=cmd_summary)
+
+    sizes = sub.add_parser("sizes", help="valid input sizes near N, with the output size each gives")
+    add_config_arguments(sizes)
+    sizes.add_argument("--near", type=int, metavar="N", help="size to search around (default: the config's input size)")
+    sizes.add_argument("--count", type=int, default=8, metavar="K", help="how many sizes to list (default 8)")
+    sizes.set_defaults(func=cmd_sizes)
+
+    presets = sub.add_parser("presets", help="list the shipped presets")
+    presets.set_defaults(func=cmd_presets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return func(args)
+    except (ConfigError, TraceError, RenderError) as exc:
+        print(f"unetviz {args.command}: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"unetviz {args.command}: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,554 @@
+"""The analytic engine: every layer's output size from the formulas alone (no torch import).
+
+O = ⌊(H − F + 2P)/S⌋ + 1 for conv and pool, O = (H − 1)·S − 2P + F for a transposed conv,
+O = 2H for interpolation; the layer list mirrors `model.build_model` name for name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from unetviz.config import UNetConfig
+from unetviz.errors import ConfigError
+
+MAX_PARAMS = 10**10
+BYTES_PER_VALUE = 4  # float32 activations
+POOL_KERNEL = 2
+UP_KERNEL = 2
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One step of the forward pass, in execution order."""
+
+    name: str
+    type: str
+    block: str
+    level: int
+    in_shape: Shape
+    out_shape: Shape
+    kernel: int | None
+    stride: int | None
+    padding: int | None
+    params: int
+    mult_adds: int
+    formula: str
+    amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "block": self.block,
+            "level": self.level,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "padding": self.padding,
+            "input_shape": list(self.in_shape),
+            "output_shape": list(self.out_shape),
+            "params": self.params,
+            "mult_adds": self.mult_adds,
+            "formula": self.formula,
+            "amounts": [list(a) for a in self.amounts] if self.amounts is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of the U: what the encoder hands over the skip and what the decoder makes of it."""
+
+    level: int
+    encoder_channels: int
+    encoder_size: Shape
+    decoder_channels: int | None
+    decoder_size: Shape | None
+    skip: str  # "crop", "pad" or "none" (the bottleneck has no skip)
+    skip_amounts: tuple[tuple[int, int], ...] | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "level": self.level,
+            "encoder_channels": self.encoder_channels,
+            "encoder_size": list(self.encoder_size),
+            "decoder_channels": self.decoder_channels,
+            "decoder_size": list(self.decoder_size) if self.decoder_size is not None else None,
+            "skip": self.skip,
+            "skip_amounts": [list(a) for a in self.skip_amounts] if self.skip_amounts is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class ShapeWarning:
+    kind: str  # odd-pool, shrink, skip-crop, skip-pad
+    layer: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "layer": self.layer, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ShapeAnalysis:
+    config: UNetConfig
+    layers: tuple[Layer, ...]
+    levels: tuple[Level, ...]
+    warnings: tuple[ShapeWarning, ...]
+    receptive_field: int
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.layers[0].in_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].out_shape
+
+    @property
+    def total_params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def mult_adds(self) -> int:
+        return sum(layer.mult_adds for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Float32 bytes of every layer's output: what a training forward keeps for backward."""
+        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
+
+
+def size_text(spatial: Shape) -> str:
+    return "×".join(str(s) for s in spatial)
+
+
+def amounts_text(amounts: tuple[tuple[int, int], ...]) -> str:
+    """Crop/pad amounts in words: `4 before + 4 after on each axis`, or axis by axis."""
+    if len(set(amounts)) == 1:
+        before, after = amounts[0]
+        return f"{before} before + {after} after on each axis"
+    return "; ".join(f"{axis}: {a} + {b}" for axis, (a, b) in zip(_axis_names(len(amounts)), amounts, strict=True))
+
+
+def conv_out(h: int, f: int, p: int, s: int) -> int:
+    return (h - f + 2 * p) // s + 1
+
+
+def transpose_out(h: int, f: int, p: int, s: int) -> int:
+    return (h - 1) * s - 2 * p + f
+
+
+def _per_axis(texts: list[str]) -> str:
+    if len(set(texts)) == 1:
+        return texts[0]
+    return "; ".join(f"{axis}: {text}" for axis, text in zip(_axis_names(len(texts)), texts, strict=True))
+
+
+def _axis_names(n: int) -> tuple[str, ...]:
+    return ("D", "H", "W")[3 - n :]
+
+
+class _Builder:
+    """Walks the UNet in execution order, appending one Layer per step."""
+
+    def __init__(self, cfg: UNetConfig) -> None:
+        self.cfg = cfg
+        self.d = cfg.dims
+        self.n = cfg.batch_size
+        self.layers: list[Layer] = []
+        self.warnings: list[ShapeWarning] = []
+        self.shape: Shape = (cfg.batch_size, cfg.in_channels, *cfg.input_size)
+        # Receptive field along the deepest path: size r and jump j in input pixels.
+        self.rf = Fraction(1)
+        self.jump = Fraction(1)
+
+    @property
+    def spatial(self) -> Shape:
+        return self.shape[2:]
+
+    def _add(self, layer: Layer) -> None:
+        for size in layer.out_shape[2:]:
+            if size < 1:
+                raise ConfigError(
+                    "input_size",
+                    list(self.cfg.input_size),
+                    f"an input that stays ≥ 1 at every layer ({layer.name} gives {size_text(layer.out_shape[2:])}); "
+                    f"try `unetviz sizes` for sizes that fit",
+                )
+        self.layers.append(layer)
+        self.shape = layer.out_shape
+
+    def conv(self, block: str, level: int, index: int, c_out: int, kernel: int, padding: int) -> None:
+        c_in = self.shape[1]
+        bias = self.cfg.norm == "none" or block == "head"
+        out = tuple(conv_out(h, kernel, padding, 1) for h in self.spatial)
+        weights = c_out * c_in * kernel**self.d
+        name = f"{block}.conv{index}" if block != "head" else "head.conv"
+        formula = _per_axis(
+            [f"({h} − {kernel} + 2·{padding})/1 + 1 = {o}" for h, o in zip(self.spatial, out, strict=True)]
+        )
+        self._add(
+            Layer(
+                name,
+                f"Conv{self.d}d",
+                block,
+                level,
+                self.shape,
+                (self.n, c_out, *out),
+                kernel,
+                1,
+                padding,
+                weights + (c_out if bias else 0),
+                weights * self.n * math.prod(out),
+                formula,
+            )
+        )
+        self.rf += (kernel - 1) * self.jump
+        if block == "head":
+            return
+        if self.cfg.norm != "none":
+            kind = "BatchNorm" if self.cfg.norm == "batch" else "InstanceNorm"
+            elements = math.prod(self.shape)
+            per_channel = elements // c_out
+            if self.cfg.norm == "instance" and per_channel // self.n <= 1:
+                raise ConfigError(
+                    "norm",
+                    "instance",
+                    f"batch or none: instance norm at {block}.norm{index} would "
+                    f"normalise a single value ({size_text(self.spatial)}); or a larger input_size",
+                )
+            if self.cfg.norm == "batch" and per_channel <= 1:
+                self.warnings.append(
+                    ShapeWarning(
+                        "norm-single",
+                        f"{block}.norm{index}",
+                        f"{block}.norm{index} sees one value per channel "
+                        f"({size_text(self.spatial)}, batch {self.n}): batch norm cannot train on it",
+                    )
+                )
+            self._add(
+                Layer(
+                    f"{block}.norm{index}",
+                    f"{kind}{self.d}d",
+                    block,
+                    level,
+                    self.shape,
+                    self.shape,
+                    None,
+                    None,
+                    None,
+                    2 * c_out,
+                    elements,
+                    "same size as input",
+                )
+            )
+        self._add(
+            Layer(
+                f"{block}.relu{index}",
+                "ReLU",
+                block,
+                level,
+                self.shape,
+                self.shape,
+                None,
+                None,
+                None,
+                0,
+                0,
+                "same size as input",
+            )
+        )
+
+    def pool(self, block: str, level: int) -> None:
+        out = tuple(conv_out(h, POOL_KERNEL, 0, POOL_KERNEL) for h in self.spatial)
+        name = f"{block}.pool"
+        kind = "MaxPool" if self.cfg.pooling == "max" else "AvgPool"
+        formula = _per_axis([f"⌊({h} − 2 + 2·0)/2⌋ + 1 = {o}" for h, o in zip(self.spatial, out, strict=True)])
+        odd = [h for h in self.spatial if h % 2]
+        if odd:
+            self.warnings.append(
+                ShapeWarning(
+                    "odd-pool",
+                    name,
+                    f"{name} pools an odd size {size_text(self.spatial)} → {size_text(out)}: the last row/column is "
+                    "dropped and the skip no longer lines up",
+                )
+            )
+        self._add(
+            Layer(
+                name,
+                f"{kind}{self.d}d",
+                block,
+                level,
+                self.shape,
+                (*self.shape[:2], *out),
+                POOL_KERNEL,
+                POOL_KERNEL,
+                0,
+                0,
+                0,
+                formula,
+            )
+        )
+        self.rf += (POOL_KERNEL - 1) * self.jump
+        self.jump *= POOL_KERNEL
+
+    def up(self, block: str, level: int, c_out: int) -> None:
+        c_in = self.shape[1]
+        name = f"{block}.up"
+        if self.cfg.upsampling == "transpose":
+            out = tuple(transpose_out(h, UP_KERNEL, 0, 2) for h in self.spatial)
+            weights = c_in * c_out * UP_KERNEL**self.d
+            formula = _per_axis([f"({h} − 1)·2 − 2·0 + 2 = {o}" for h, o in zip(self.spatial, out, strict=True)])
+            # A transposed conv multiplies each *input* position by all its weights.
+            self._add(
+                Layer(
+                    name,
+                    f"ConvTranspose{self.d}d",
+                    block,
+                    level,
+                    self.shape,
+                    (self.n, c_out, *out),
+                    UP_KERNEL,
+                    2,
+                    0,
+                    weights + c_out,
+                    weights * self.n * math.prod(self.spatial),
+                    formula,
+                )
+            )
+        else:
+            out = tuple(2 * h for h in self.spatial)
+            formula = _per_axis([f"2·{h} = {o}" for h, o in zip(self.spatial, out, strict=True)])
+            self._add(
+                Layer(name, "Upsample", block, level, self.shape, (*self.shape[:2], *out), None, 2, None, 0, 0, formula)
+            )
+            if self.cfg.upsampling == "bilinear":
+                self.rf += self.jump  # linear interpolation reads two neighbours
+        self.jump /= 2
+
+    def merge(self, block: str, level: int, skip: Shape) -> tuple[tuple[int, int], ...]:
+        up_shape = self.shape
+        up_spatial, skip_spatial = self.spatial, skip[2:]
+        diffs = [s - u for s, u in zip(skip_spatial, up_spatial, strict=True)]
+        amounts = tuple((diff // 2, diff - diff // 2) for diff in diffs)
+        if self.cfg.merge == "crop":
+            if min(diffs) < 0:
+                raise ConfigError(
+                    "merge",
+                    "crop",
+                    f"pad: at {block} the up-sampled map {size_text(up_spatial)} is "
+                    f"larger than the skip {size_text(skip_spatial)}",
+                )
+            texts = [f"{s} − {a} − {b} = {u}" for s, (a, b), u in zip(skip_spatial, amounts, up_spatial, strict=True)]
+            name = f"{block}.crop"
+            self._add(
+                Layer(
+                    name,
+                    "Crop",
+                    block,
+                    level,
+                    skip,
+                    (*skip[:2], *up_spatial),
+                    None,
+                    None,
+                    None,
+                    0,
+                    0,
+                    "skip " + _per_axis(texts),
+                    amounts,
+                )
+            )
+            if any(diffs):
+                self.warnings.append(
+                    ShapeWarning(
+                        "skip-crop",
+                        name,
+                        f"{name}: skip cropped {size_text(skip_spatial)} → {size_text(up_spatial)} "
+                        f"({amounts_text(amounts)})",
+                    )
+                )
+            skip = self.shape
+            self.shape = up_shape
+        else:
+            texts = [f"{u} + {a} + {b} = {s}" for u, (a, b), s in zip(up_spatial, amounts, skip_spatial, strict=True)]
+            name = f"{block}.pad"
+            self._add(
+                Layer(
+                    name,
+                    "Pad",
+                    block,
+                    level,
+                    self.shape,
+                    (*self.shape[:2], *skip_spatial),
+                    None,
+                    None,
+                    None,
+                    0,
+                    0,
+                    "up " + _per_axis(texts),
+                    amounts,
+                )
+            )
+            if any(diffs):
+                self.warnings.append(
+                    ShapeWarning(
+                        "skip-pad",
+                        name,
+                        f"{name}: up-sampled map zero-padded {size_text(up_spatial)} → "
+                        f"{size_text(skip_spatial)} ({amounts_text(amounts)})",
+                    )
+                )
+        c_skip, c_up = skip[1], self.shape[1]
+        self._add(
+            Layer(
+                f"{block}.concat",
+                "Concat",
+                block,
+                level,
+                self.shape,
+                (self.n, c_skip + c_up, *self.spatial),
+                None,
+                None,
+                None,
+                0,
+                0,
+                f"[skip, up]: {c_skip} + {c_up} = {c_skip + c_up} channels",
+            )
+        )
+        return amounts
+
+
+def decoder_widths(cfg: UNetConfig) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """The bottleneck's width and, per decoder level 0…depth−1, (first conv's width, block's width)."""
+    widths = cfg.level_widths
+    depth = cfg.depth
+    transpose = cfg.upsampling == "transpose"
+    bottleneck = widths[depth] if transpose else widths[depth] // 2
+    per_level: list[tuple[int, int]] = []
+    c_up = bottleneck
+    for level in range(depth - 1, -1, -1):
+        if transpose:
+            first, out = widths[level], widths[level]
+        else:  # Pytorch-UNet's bilinear scheme: halve the concat, end at half the level width
+            first = (c_up + widths[level]) // 2
+            out = widths[level] // 2 if level > 0 else widths[0]
+        per_level.append((first, out))
+        c_up = out
+    return bottleneck, tuple(reversed(per_level))
+
+
+def analyze_shapes(cfg: UNetConfig) -> ShapeAnalysis:
+    """Every layer of `cfg`'s UNet from the formulas; raises ConfigError if a map collapses."""
+    b = _Builder(cfg)
+    widths = cfg.level_widths
+    k, p = cfg.kernel_size, cfg.conv_padding
+    bottleneck_width, dec_widths = decoder_widths(cfg)
+    skips: list[Shape] = []
+    for level in range(cfg.depth + 1):
+        block = f"enc{level}" if level < cfg.depth else "bottleneck"
+        if level > 0:
+            b.pool(block, level)
+        width = widths[level] if level < cfg.depth else bottleneck_width
+        for index in range(1, cfg.convs_per_block + 1):
+            b.conv(block, level, index, width, k, p)
+        if level < cfg.depth:
+            skips.append(b.shape)
+    encoder = {level: skips[level] for level in range(cfg.depth)}
+    encoder[cfg.depth] = b.shape
+    decoder: dict[int, tuple[Shape, tuple[tuple[int, int], ...]]] = {}
+    for level in range(cfg.depth - 1, -1, -1):
+        block = f"dec{level}"
+        first, out = dec_widths[level]
+        b.up(block, level, widths[level] if cfg.upsampling == "transpose" else b.shape[1])
+        amounts = b.merge(block, level, skips[level])
+        for index in range(1, cfg.convs_per_block + 1):
+            last = index == cfg.convs_per_block
+            b.conv(block, level, index, out if last else first, k, p)
+        decoder[level] = (b.shape, amounts)
+    b.conv("head", 0, 1, cfg.num_classes, 1, 0)
+
+    levels = []
+    for level in range(cfg.depth + 1):
+        enc = encoder[level]
+        if level in decoder:
+            dec, amounts = decoder[level]
+            levels.append(Level(level, enc[1], enc[2:], dec[1], dec[2:], cfg.merge, amounts))
+        else:
+            levels.append(Level(level, enc[1], enc[2:], None, None, "none", None))
+    out_spatial, in_spatial = b.shape[2:], tuple(cfg.input_size)
+    lost = tuple(i - o for i, o in zip(in_spatial, out_spatial, strict=True))
+    if any(n > 0 for n in lost):
+        b.warnings.append(
+            ShapeWarning(
+                "shrink",
+                None,
+                f"output {size_text(out_spatial)} is smaller than the input {size_text(in_spatial)} "
+                f"(valid padding loses {size_text(lost)}): "
+                "tile the image with overlapping inputs",
+            )
+        )
+    result = ShapeAnalysis(cfg, tuple(b.layers), tuple(levels), tuple(b.warnings), math.ceil(b.rf))
+    if result.total_params > MAX_PARAMS:
+        raise ConfigError(
+            "widths",
+            list(widths),
+            f"a model of at most {MAX_PARAMS:.0e} parameters (this one has {result.total_params:,})",
+        )
+    return result
+
+
+def axis_output(cfg: UNetConfig, size: int) -> int | None:
+    """The output size along one axis of `size`, or None if a pool sees an odd size or a map collapses."""
+    shrink = cfg.convs_per_block * (cfg.kernel_size - 1 - 2 * cfg.conv_padding)
+    skips = []
+    h = size
+    for level in range(cfg.depth + 1):
+        if level > 0:
+            if h % 2:
+                return None
+            h //= 2
+        h -= shrink
+        if h < 1:
+            return None
+        skips.append(h)
+    for level in range(cfg.depth - 1, -1, -1):
+        h = 2 * h
+        if cfg.merge == "pad":
+            h = skips[level]
+        h -= shrink
+        if h < 1:
+            return None
+    return h
+
+
+def valid_sizes_near(cfg: UNetConfig, near: int, count: int = 6, limit: int = 1 << 16) -> list[tuple[int, int]]:
+    """The `count` input sizes closest to `near` (per axis) that no pool truncates: (input, output)."""
+    found: list[tuple[int, int]] = []
+    for step in range(limit):
+        for size in sorted({near - step, near + step}):
+            if size < 1 or len(found) >= count:
+                continue
+            out = axis_output(cfg, size)
+            if out is not None:
+                found.append((size, out))
+        if len(found) >= count:
+            break
+    return sorted(found)
+
+
+__all__ = [
+    "Layer",
+    "Level",
+    "ShapeAnalysis",
+    "ShapeWarning",
+    "analyze_shapes",
+    "axis_output",
+    "conv_out",
+    "size_text",
+    "transpose_out",
+    "valid_sizes_near",
+]

@@ -1,0 +1,67 @@
+"""Parameter and mult-add cross-check against torchinfo, on a shape-only (meta) copy of the model.
+
+Our convention: one mult-add per weight per output position for a conv, per *input* position for a
+transposed conv (each input is spread over the kernel), none for biases, one per element for a norm's
+affine scale. torchinfo counts conv weights *and biases* per output position, so it reports 4× our
+figure for a 2×2 stride-2 up-conv, and 2·C per sample for a norm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torchinfo
+
+from unetviz.config import UNetConfig
+from unetviz.model import build_model
+from unetviz.shapes import ShapeAnalysis
+
+
+@dataclass(frozen=True)
+class LayerCount:
+    layer: str
+    type: str
+    ours: int
+    torchinfo: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"layer": self.layer, "type": self.type, "ours": self.ours, "torchinfo": self.torchinfo}
+
+
+@dataclass(frozen=True)
+class TorchinfoCheck:
+    params: int
+    mult_adds: int
+    params_agree: bool
+    differing: tuple[LayerCount, ...]  # layers whose mult-adds differ from ours, in execution order
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "params": self.params,
+            "mult_adds": self.mult_adds,
+            "params_agree": self.params_agree,
+            "differing_mult_adds": [d.to_dict() for d in self.differing],
+        }
+
+    def differing_types(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in self.differing:
+            counts[d.type] = counts.get(d.type, 0) + 1
+        return counts
+
+
+def torchinfo_check(cfg: UNetConfig, shapes: ShapeAnalysis) -> TorchinfoCheck:
+    model = build_model(cfg, "meta")
+    names = {id(module): name for name, module in model.named_modules()}
+    stats = torchinfo.summary(
+        model, input_data=torch.empty(shapes.input_shape, device="meta"), device="meta", verbose=0
+    )
+    ours = {layer.name: layer for layer in shapes.layers}
+    differing = []
+    for info in stats.summary_list:
+        name = names.get(id(info.module))
+        if name in ours and info.is_leaf_layer and info.macs != ours[name].mult_adds:
+            differing.append(LayerCount(name, ours[name].type, ours[name].mult_adds, int(info.macs)))
+    params = int(stats.total_params)
+    return TorchinfoCheck(params, int(stats.total_mult_adds), params == shapes.total_params, tuple(differing))

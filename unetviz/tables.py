@@ -1,0 +1,134 @@
+"""The layer table as text, CSV, Markdown or JSON: one writer for `summary`, `export` and the app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from unetviz.analysis import Analysis
+from unetviz.shapes import size_text
+
+TABLE_FORMATS = ("table", "json", "csv", "markdown")
+COLUMNS = ("layer", "type", "input", "output", "formula", "params", "mult_adds")
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """`[N, C, H, W]` as `C × H×W` (the batch is shown once, in the totals)."""
+    return f"{shape[1]} × {size_text(shape[2:])}"
+
+
+def layer_rows(analysis: Analysis) -> list[dict[str, str | int]]:
+    return [
+        {
+            "layer": layer.name,
+            "type": layer.type,
+            "input": shape_text(layer.in_shape),
+            "output": shape_text(layer.out_shape),
+            "formula": layer.formula,
+            "params": layer.params,
+            "mult_adds": layer.mult_adds,
+        }
+        for layer in analysis.layers
+    ]
+
+
+def human(n: float, unit: str = "") -> str:
+    for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {suffix}{unit}"
+    return f"{n:g} {unit}".rstrip()
+
+
+def totals_lines(analysis: Analysis) -> list[str]:
+    s = analysis.shapes
+    cfg = analysis.config
+    lines = [
+        f"config            {cfg.name}",
+        f"input → output    {list(s.input_shape)} → {list(s.output_shape)}",
+        f"parameters        {s.total_params:,} (all trainable; BatchNorm running statistics are buffers, not counted)",
+        f"mult-adds         {s.mult_adds:,} ({human(s.mult_adds)}; batch {cfg.batch_size})",
+        f"activations       {human(s.activation_bytes, 'B')} (float32, every layer's output)",
+        f"receptive field   {s.receptive_field} px",
+    ]
+    for near, sizes in analysis.valid_input_sizes().items():
+        listed = ", ".join(f"{i}→{o}" for i, o in sizes)
+        lines.append(f"valid sizes near {near}: {listed}")
+    trace = analysis.trace
+    if trace is None:
+        lines.append("trace             not run (--device none)")
+    else:
+        verdict = "analytic and traced sizes agree" if trace.agreed else f"{len(trace.mismatches)} layers DISAGREE"
+        lines.append(f"trace             {trace.device}: {verdict} ({trace.seconds * 1000:.0f} ms)")
+        for m in trace.mismatches:
+            lines.append(f"  mismatch {m.layer}: analytic {m.analytic}, traced {m.traced}")
+        if trace.note:
+            lines.append(f"  note: {trace.note}")
+        if trace.peak_memory_bytes is not None:
+            lines.append(f"  peak CUDA memory {human(trace.peak_memory_bytes, 'B')}")
+        check = trace.torchinfo
+        if check is not None:
+            agree = "agrees" if check.params_agree else "DIFFERS"
+            lines.append(f"torchinfo         params {check.params:,} ({agree}); mult-adds {check.mult_adds:,}")
+            if check.differing:
+                kinds = ", ".join(f"{n} {t}" for t, n in check.differing_types().items())
+                lines.append(
+                    f"  torchinfo counts mult-adds differently on {kinds} (biases, transposed conv per output)"
+                )
+    for warning in analysis.warnings:
+        lines.append(f"warning: {warning.message}")
+    return lines
+
+
+def to_text(analysis: Analysis) -> str:
+    rows = layer_rows(analysis)
+    headers = {
+        "layer": "layer",
+        "type": "type",
+        "output": "output (C × size)",
+        "formula": "formula",
+        "params": "params",
+    }
+    cells = [[str(row[key]) if key != "params" else f"{row[key]:,}" for key in headers] for row in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers.values())]
+    right = {4}
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ).rstrip()
+
+    out = [line(list(headers.values())), "  ".join("-" * w for w in widths)]
+    out += [line(c) for c in cells]
+    out += ["", *totals_lines(analysis)]
+    return "\n".join(out) + "\n"
+
+
+def to_csv(analysis: Analysis) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(layer_rows(analysis))
+    return buffer.getvalue()
+
+
+def to_markdown(analysis: Analysis) -> str:
+    rows = layer_rows(analysis)
+    out = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---:" if c in ("params", "mult_adds") else "---" for c in COLUMNS) + "|",
+    ]
+    for row in rows:
+        out.append("| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in COLUMNS) + " |")
+    out.append("")
+    out += [f"- {line}" for line in totals_lines(analysis)]
+    return "\n".join(out) + "\n"
+
+
+def to_json(analysis: Analysis) -> str:
+    return json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_table(analysis: Analysis, fmt: str) -> str:
+    writers = {"table": to_text, "json": to_json, "csv": to_csv, "markdown": to_markdown}
+    return writers[fmt](analysis)

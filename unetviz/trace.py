@@ -1,0 +1,173 @@
+"""Run a dummy input through the real model with forward hooks and compare with the analytic sizes."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from unetviz.config import UNetConfig
+from unetviz.errors import TraceError
+from unetviz.model import build_model
+from unetviz.shapes import Shape, ShapeAnalysis
+from unetviz.stats import TorchinfoCheck, torchinfo_check
+
+DEVICES = ("auto", "cpu", "cuda", "meta")
+MEMORY_HEADROOM = 0.8  # refuse a trace that needs more than this share of the free memory
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    layer: str
+    analytic: Shape | None
+    traced: Shape | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "layer": self.layer,
+            "analytic": list(self.analytic) if self.analytic is not None else None,
+            "traced": list(self.traced) if self.traced is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    device: str
+    shapes: dict[str, Shape]
+    mismatches: tuple[Mismatch, ...]
+    params: int
+    seconds: float
+    torchinfo: TorchinfoCheck | None = None
+    layer_ms: dict[str, float] = field(default_factory=dict)  # CUDA only
+    peak_memory_bytes: int | None = None  # CUDA only
+    note: str | None = None  # e.g. why a CUDA trace fell back to meta
+
+    @property
+    def agreed(self) -> bool:
+        return not self.mismatches
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "device": self.device,
+            "agreed": self.agreed,
+            "mismatches": [m.to_dict() for m in self.mismatches],
+            "params": self.params,
+            "seconds": round(self.seconds, 4),
+            "torchinfo": self.torchinfo.to_dict() if self.torchinfo is not None else None,
+            "layer_ms": {k: round(v, 4) for k, v in self.layer_ms.items()} or None,
+            "peak_memory_bytes": self.peak_memory_bytes,
+            "note": self.note,
+        }
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def resolve_device(device: str) -> str:
+    if device not in DEVICES:
+        raise TraceError(f"device: {device!r} is not allowed; expected one of {', '.join(DEVICES)}")
+    if device == "auto":
+        return "cuda" if cuda_available() else "meta"
+    if device == "cuda" and not cuda_available():
+        raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use auto, cpu or meta")
+    return device
+
+
+def _free_memory_bytes(device: str) -> int | None:
+    if device == "cuda":
+        free, _total = torch.cuda.mem_get_info()
+        return int(free)
+    if device == "cpu":
+        try:
+            with open("/proc/meminfo", encoding="ascii") as meminfo:
+                for line in meminfo:
+                    if line.startswith("MemAvailable:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+    return None
+
+
+def _check_memory(shapes: ShapeAnalysis, device: str) -> None:
+    needed = shapes.activation_bytes + 4 * shapes.total_params
+    free = _free_memory_bytes(device)
+    if free is not None and needed > MEMORY_HEADROOM * free:
+        raise TraceError(
+            f"device: a {device} trace needs about {needed / 2**30:.1f} GiB for activations and weights but only "
+            f"{free / 2**30:.1f} GiB is free; use --device meta (shapes only) or a smaller input_size/batch_size"
+        )
+
+
+def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(name, module) for name, module in model.named_modules() if name and not list(module.children())]
+
+
+def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> TraceResult:
+    started = time.perf_counter()
+    model = build_model(cfg, device).eval()
+    traced: dict[str, Shape] = {}
+    events: dict[str, list[torch.cuda.Event]] = {}
+    handles = []
+    for name, module in _leaf_modules(model):
+
+        def record(_m: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:
+            traced[name] = tuple(output.shape)
+            if name in events:
+                events[name][1].record()
+
+        handles.append(module.register_forward_hook(record))
+        if device == "cuda":
+            events[name] = [torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)]
+            handles.append(module.register_forward_pre_hook(lambda _m, _i, name=name: events[name][0].record()))
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    dummy = torch.zeros(shapes.input_shape, device=device)
+    try:
+        with torch.no_grad():
+            model(dummy)
+        if device == "cuda":
+            torch.cuda.synchronize()
+    finally:
+        for handle in handles:
+            handle.remove()
+    layer_ms = {name: start.elapsed_time(end) for name, (start, end) in events.items()}
+    peak = int(torch.cuda.max_memory_allocated()) if device == "cuda" else None
+    mismatches = compare_shapes(shapes, traced)
+    params = sum(p.numel() for p in model.parameters())
+    return TraceResult(
+        device, traced, mismatches, params, time.perf_counter() - started, layer_ms=layer_ms, peak_memory_bytes=peak
+    )
+
+
+def compare_shapes(shapes: ShapeAnalysis, traced: dict[str, Shape]) -> tuple[Mismatch, ...]:
+    """Every layer whose analytic and traced output shapes differ, or that only one side has."""
+    analytic = {layer.name: layer.out_shape for layer in shapes.layers}
+    out = [Mismatch(name, shape, traced.get(name)) for name, shape in analytic.items() if traced.get(name) != shape]
+    out += [Mismatch(name, None, shape) for name, shape in traced.items() if name not in analytic]
+    return tuple(out)
+
+
+def trace(cfg: UNetConfig, shapes: ShapeAnalysis, device: str = "auto", cross_check: bool = True) -> TraceResult:
+    """Trace `cfg` on `device`; a CUDA out-of-memory falls back to meta and says so in `note`."""
+    resolved = resolve_device(device)
+    _check_memory(shapes, resolved)
+    try:
+        result = _run(cfg, shapes, resolved)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        needed = math.ceil(shapes.activation_bytes / 2**20)
+        result = _run(cfg, shapes, "meta")
+        result = TraceResult(
+            **{
+                **result.__dict__,
+                "note": f"CUDA ran out of memory (~{needed} MiB of activations); traced on meta instead",
+            }
+        )
+    if cross_check:
+        check = torchinfo_check(cfg, shapes)
+        result = TraceResult(**{**result.__dict__, "torchinfo": check})
+    return result
