@@ -90,6 +90,33 @@ def cmd_presets(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Every -o in turn; tables, .dot and .json are written even when no engine can draw."""
+    from unetviz.analysis import analyze
+    from unetviz.export import export_file
+
+    cfg = config_from_args(args)
+    analysis = analyze(cfg, device=None)
+    failures = []
+    for path in args.outputs:
+        try:
+            export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=args.format)
+        except RenderError as exc:
+            failures.append(f"{path}: {exc}")
+            continue
+        print(f"wrote {path}")
+    if failures:
+        print(f"unetviz export: {failures[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from unetviz.gui.app import run_app  # Qt loads only here
+
+    return run_app(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="unetviz", description="Design a UNet and see exactly what it does to a tensor.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -111,6 +138,42 @@ def build_parser() -> argparse.ArgumentParser:
     sizes.add_argument("--near", type=int, metavar="N", help="size to search around (default: the config's input size)")
     sizes.add_argument("--count", type=int, default=8, metavar="K", help="how many sizes to list (default 8)")
     sizes.set_defaults(func=cmd_sizes)
+
+    export = sub.add_parser("export", help="write the diagram (SVG/PNG/PDF/DOT/JSON) or the layer table (CSV/MD)")
+    add_config_arguments(export)
+    export.add_argument(
+        "--view", default="u", choices=("u", "blocks", "layers"), help="u (default): the U of the paper"
+    )
+    export.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "system", "embedded"),
+        help="Graphviz engine: the system dot, or the embedded graphviz-pure (auto: system if on PATH)",
+    )
+    export.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    export.add_argument(
+        "--format",
+        choices=("csv", "markdown", "json", "table"),
+        help="write the layer table in this format whatever the extension",
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        dest="outputs",
+        metavar="FILE",
+        action="append",
+        required=True,
+        help="output file, format from the extension; repeat for several",
+    )
+    export.set_defaults(func=cmd_export)
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default with no command)")
+    add_config_arguments(gui)
+    gui.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to this PNG and exit")
+    gui.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size for --screenshot (default 1280x800)"
+    )
+    gui.set_defaults(func=cmd_gui)
 
     presets = sub.add_parser("presets", help="list the shipped presets")
     presets.set_defaults(func=cmd_presets)

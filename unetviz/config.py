@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unetviz.errors import ConfigError
+from unetviz.errors import ConfigError, unknown_field
 from unetviz.resources import presets_dir
 
 MAX_DEPTH = 10
@@ -68,7 +68,7 @@ class UNetConfig:
     def replace(self, **changes: Any) -> UNetConfig:
         unknown = sorted(set(changes) - set(FIELD_NAMES))
         if unknown:
-            raise ConfigError(unknown[0], changes[unknown[0]], f"unknown field; known: {', '.join(FIELD_NAMES)}")
+            raise unknown_field(unknown[0], changes[unknown[0]], FIELD_NAMES)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> UNetConfig:
         base = load_preset(preset)
     unknown = sorted(set(fields) - set(FIELD_NAMES))
     if unknown:
-        raise ConfigError(unknown[0], fields[unknown[0]], f"unknown field in {source}; known: {', '.join(FIELD_NAMES)}")
+        raise unknown_field(unknown[0], fields[unknown[0]], FIELD_NAMES, f" (in {source})")
     try:
         return dataclasses.replace(base, **fields)
     except TypeError as exc:  # pragma: no cover - replace() only raises this for unknown names
@@ -205,7 +205,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise ConfigError("--set", text, "KEY=VALUE, e.g. depth=5 or 'input_size=[388,388]'")
     if key not in FIELD_NAMES:
-        raise ConfigError(key, raw, f"unknown field; known: {', '.join(FIELD_NAMES)}")
+        raise unknown_field(key, raw, FIELD_NAMES)
     try:
         value: Any = json.loads(raw)
     except json.JSONDecodeError:

@@ -19,11 +19,16 @@ def _show(value: Any) -> str:
 class ConfigError(ValueError):
     """An invalid configuration field; str() is one line: field, bad value, what is allowed."""
 
-    def __init__(self, field: str, value: Any, allowed: str) -> None:
+    def __init__(self, field: str, value: Any, allowed: str, message: str | None = None) -> None:
         self.field = field
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{field}: {_show(value)} is not allowed; expected {allowed}")
+        super().__init__(message or f"{field}: {_show(value)} is not allowed; expected {allowed}")
+
+
+def unknown_field(field: str, value: Any, known: tuple[str, ...], where: str = "") -> ConfigError:
+    allowed = "one of the fields " + ", ".join(known)
+    return ConfigError(field, value, allowed, f"{field}: not a config field{where}; the fields are {', '.join(known)}")
 
 
 class TraceError(RuntimeError):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from unetviz.errors import ConfigError
+
+if TYPE_CHECKING:
+    from unetviz.analysis import Analysis
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -28,3 +34,36 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+DIAGRAM_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".json": "json"}
+TABLE_SUFFIXES = {".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+
+
+def export_file(
+    analysis: Analysis,
+    path: str | Path,
+    view: str = "u",
+    engine: str = "auto",
+    dpi: int = 150,
+    table_format: str | None = None,
+) -> Path:
+    """Write `analysis` to `path`: a diagram (.svg .png .pdf .dot .json graph model) or a layer table
+    (.csv .md .txt, or any path with `table_format` csv/markdown/json/table). Atomic; nothing is left
+    behind when drawing fails."""
+    from unetviz.graph import build_graph
+    from unetviz.render import render
+    from unetviz.tables import TABLE_FORMATS, render_table
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    fmt = table_format or TABLE_SUFFIXES.get(suffix)
+    if fmt is not None:
+        if fmt not in TABLE_FORMATS:
+            raise ConfigError("--format", fmt, "one of " + ", ".join(TABLE_FORMATS))
+        return write_text(target, render_table(analysis, fmt))
+    if suffix not in DIAGRAM_SUFFIXES:
+        known = ", ".join([*DIAGRAM_SUFFIXES, *TABLE_SUFFIXES])
+        raise ConfigError("-o", str(path), f"a file name ending in one of {known}")
+    data = render(build_graph(analysis, view), DIAGRAM_SUFFIXES[suffix], engine=engine, dpi=dpi)
+    return write_bytes(target, data)

@@ -46,7 +46,8 @@ def totals_lines(analysis: Analysis) -> list[str]:
     lines = [
         f"config            {cfg.name}",
         f"input → output    {list(s.input_shape)} → {list(s.output_shape)}",
-        f"parameters        {s.total_params:,} (all trainable; BatchNorm running statistics are buffers, not counted)",
+        f"parameters        {s.total_params:,} (all trainable"
+        + ("; BatchNorm running statistics are buffers, not counted)" if cfg.norm == "batch" else ")"),
         f"mult-adds         {s.mult_adds:,} ({human(s.mult_adds)}; batch {cfg.batch_size})",
         f"activations       {human(s.activation_bytes, 'B')} (float32, every layer's output)",
         f"receptive field   {s.receptive_field} px",

@@ -1,0 +1,242 @@
+"""Graph -> DOT -> SVG/PNG/PDF with Graphviz: the system `dot`, else the embedded graphviz-pure.
+
+graphviz-pure has no PDF output; then the PDF is drawn from the SVG with Qt (vector, offscreen).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import graphviz
+
+from unetviz.errors import RenderError
+from unetviz.graph import Edge, Graph, Node
+
+ENGINES = ("auto", "system", "embedded")
+FORMATS = ("svg", "png", "pdf", "dot", "json")
+FONT = "Arial"  # measured by graphviz-pure's built-in metrics; Liberation Sans/Arimo stand in on Linux
+RENDER_TIMEOUT_S = 60
+
+FILL = {
+    "input": ("#f1f1f1", "#666666"),
+    "output": ("#f1f1f1", "#666666"),
+    "encoder": ("#dcebf8", "#2b6cb0"),
+    "bottleneck": ("#ebe4f7", "#6b46c1"),
+    "decoder": ("#dff3e3", "#2f855a"),
+    "layer": ("#ffffff", "#555555"),
+}
+EDGE_COLOUR = {"flow": "#2b6cb0", "pool": "#c53030", "up": "#2f855a", "skip": "#6b7280", "head": "#0f8b8d"}
+
+
+def _label(node: Node) -> str:
+    title = f'<FONT POINT-SIZE="13"><B>{html.escape(node.title)}</B></FONT>'
+    lines = [html.escape(node.lines[0])] if node.lines else []
+    lines += [f'<FONT POINT-SIZE="10" COLOR="#333333">{html.escape(line)}</FONT>' for line in node.lines[1:]]
+    return "<" + "<BR/>".join([title, *lines]) + ">"
+
+
+def _edge_attrs(edge: Edge, view: str) -> dict[str, str]:
+    attrs = {"color": EDGE_COLOUR[edge.kind], "fontcolor": EDGE_COLOUR[edge.kind], "penwidth": "1.6"}
+    if edge.label:
+        attrs["label"] = f" {edge.label} "
+    if edge.kind == "skip":
+        attrs["style"] = "dashed"
+        if view != "u":  # beside the chain, not through it
+            attrs.update(constraint="false", tailport="e", headport="e")
+    return attrs
+
+
+def to_dot(graph: Graph) -> str:
+    """Deterministic DOT: the same graph always gives the same bytes."""
+    dot = graphviz.Digraph("unet", comment=f"unetviz {graph.view} view")
+    title = f'<<FONT POINT-SIZE="16"><B>{html.escape(graph.title)}</B></FONT><BR/>{html.escape(graph.subtitle)}>'
+    dot.attr(
+        "graph",
+        rankdir="TB",
+        fontname=FONT,
+        label=title,
+        labelloc="t",
+        nodesep="0.5",
+        ranksep="0.45",
+        newrank="true",
+        bgcolor="white",
+        pad="0.3",
+    )
+    dot.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.18,0.08")
+    dot.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
+    if graph.view == "layers":
+        _layers_body(dot, graph)
+    else:
+        for node in graph.nodes:
+            dot.node(node.id, _label(node), **_node_attrs(node, graph.view))
+    if graph.view == "u":
+        _u_ranks(dot, graph)
+    for edge in graph.edges:
+        attrs = _edge_attrs(edge, graph.view)
+        if graph.view == "u" and edge.kind in ("up", "head"):
+            # drawn upwards: written target -> source so dot ranks the decoder above its input
+            dot.edge(edge.target, edge.source, dir="back", **attrs)
+        else:
+            dot.edge(edge.source, edge.target, **attrs)
+    _legend(dot, graph)
+    return dot.source
+
+
+def _node_attrs(node: Node, view: str) -> dict[str, str]:
+    fill, border = FILL[node.kind]
+    attrs = {"id": node.id, "fillcolor": fill, "color": border, "penwidth": "1.4"}
+    if view == "u" and node.column in ("encoder", "decoder"):
+        attrs["group"] = node.column  # keeps each column a straight vertical line
+    return attrs
+
+
+def _u_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
+    levels = sorted({n.level for n in graph.nodes if n.kind in ("encoder", "decoder")})
+    with dot.subgraph() as top:
+        top.attr(rank="same")
+        top.node("input")
+        top.node("head")
+    dot.edge("input", "head", style="invis", weight="0")
+    for level in levels:
+        with dot.subgraph() as same:
+            same.attr(rank="same")
+            same.node(f"enc{level}")
+            same.node(f"dec{level}")
+
+
+def _layers_body(dot: graphviz.Digraph, graph: Graph) -> None:
+    blocks: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        blocks.setdefault(node.column, []).append(node)
+    for block, nodes in blocks.items():
+        if block == "chain":
+            for node in nodes:
+                dot.node(node.id, _label(node), **_node_attrs(node, graph.view))
+            continue
+        kind = "encoder" if block.startswith("enc") else "decoder" if block.startswith("dec") else "bottleneck"
+        fill, border = FILL[kind] if block != "head" else FILL["output"]
+        with dot.subgraph(name=f"cluster_{block}") as cluster:
+            cluster.attr(
+                label=f"<<B>{block}</B>>",
+                style="rounded,filled",
+                fillcolor=fill,
+                color=border,
+                fontname=FONT,
+                labeljust="l",
+            )
+            for node in nodes:
+                cluster.node(node.id, _label(node), **_node_attrs(node, graph.view))
+
+
+def _legend(dot: graphviz.Digraph, graph: Graph) -> None:
+    rows = "".join(
+        f'<TR><TD><FONT COLOR="{EDGE_COLOUR[kind]}"><B>{"- - →" if kind == "skip" else "——→"}</B></FONT></TD>'
+        f'<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>'
+        for kind, text in graph.legend
+    )
+    table = (
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="2"><B>legend</B></TD></TR>{rows}</TABLE>>'
+    )
+    dot.node("legend", table, id="legend", shape="box", style="rounded", color="#bbbbbb", fontsize="10")
+    if graph.view == "u":
+        with dot.subgraph() as bottom:
+            bottom.attr(rank="same")
+            bottom.node("bottleneck")
+            bottom.node("legend")
+        last_dec = max((n.level for n in graph.nodes if n.kind == "decoder"), default=0)
+        dot.edge(f"dec{last_dec}", "legend", style="invis")
+    else:  # beside the first block, out of the chain's way
+        with dot.subgraph() as beside:
+            beside.attr(rank="same")
+            beside.node(graph.nodes[1].id)
+            beside.node("legend")
+
+
+# --- engines ---------------------------------------------------------------------------------------------
+
+
+def system_dot() -> str | None:
+    return shutil.which("dot")
+
+
+def embedded_dot() -> str | None:
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / ("graphviz-pure.exe" if os.name == "nt" else "graphviz-pure")
+    return str(beside) if beside.is_file() else None
+
+
+def resolve_engine(engine: str) -> tuple[str, str]:
+    """(engine name, binary) for `engine`; RenderError with how to fix it when none is usable."""
+    if engine not in ENGINES:
+        raise RenderError(f"engine: {engine!r} is not allowed; expected one of {', '.join(ENGINES)}")
+    if engine in ("auto", "system") and (binary := system_dot()):
+        return "system", binary
+    if engine in ("auto", "embedded") and (binary := embedded_dot()):
+        return "embedded", binary
+    wanted = {"system": "the system `dot`", "embedded": "graphviz-pure", "auto": "a Graphviz engine"}[engine]
+    raise RenderError(
+        f"no {wanted} found: install Graphviz (apt install graphviz / brew install graphviz) or "
+        "`pip install graphviz-pure`; .dot, .json and tables need neither"
+    )
+
+
+def _run(binary: str, fmt: str, source: str, extra: list[str] | None = None) -> bytes:
+    try:
+        done = subprocess.run(
+            [binary, f"-T{fmt}", *(extra or [])],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=RENDER_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"{binary} took longer than {RENDER_TIMEOUT_S} s to draw the graph") from exc
+    except OSError as exc:
+        raise RenderError(f"{binary} could not run: {exc.strerror or exc}") from exc
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"{binary} failed: {message[-1] if message else f'exit {done.returncode}'}")
+    return done.stdout
+
+
+def _engine_version(binary: str) -> str:
+    done = subprocess.run([binary, "-V"], capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
+    return (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+
+
+def _mark_svg(svg: bytes, engine: str, binary: str) -> bytes:
+    comment = f"<!-- unetviz: laid out and drawn by the {engine} engine ({_engine_version(binary)}) -->\n"
+    marker = b"<svg"
+    at = svg.find(marker)
+    return svg[:at] + comment.encode("utf-8") + svg[at:] if at >= 0 else svg
+
+
+def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> bytes:
+    """The graph drawn as `fmt` (svg, png, pdf, dot, json)."""
+    if fmt not in FORMATS:
+        raise RenderError(f"format: {fmt!r} is not allowed; expected one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return (json.dumps(graph.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    source = to_dot(graph)
+    if fmt == "dot":
+        return source.encode("utf-8")
+    if not 10 <= dpi <= 1200:
+        raise RenderError(f"dpi: {dpi} is not allowed; expected an integer from 10 to 1200")
+    name, binary = resolve_engine(engine)
+    if fmt == "svg":
+        return _mark_svg(_run(binary, "svg", source), name, binary)
+    if fmt == "png":
+        return _run(binary, "png", source, [f"-Gdpi={dpi}"])
+    if name == "system":
+        return _run(binary, "pdf", source)
+    from unetviz.pdf import svg_to_pdf  # Qt loads only for this
+
+    return svg_to_pdf(_run(binary, "svg", source))
