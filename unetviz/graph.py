@@ -183,9 +183,11 @@ def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     nodes = [input_node, *_block_nodes(analysis)]
     edges = [Edge("input", "enc0", "flow")]
     pool, up = _pool_text(analysis), _up_text(analysis)
-    for level in range(1, depth):
-        edges.append(Edge(f"enc{level - 1}", f"enc{level}", "pool", pool))
-    edges.append(Edge(f"enc{depth - 1}", "bottleneck", "pool", pool))
+    odd = {w.layer for w in analysis.warnings if w.kind == "odd-pool"}
+    for level in range(1, depth + 1):
+        target = f"enc{level}" if level < depth else "bottleneck"
+        note = " (odd size: drops a row)" if f"{target}.pool" in odd else ""
+        edges.append(Edge(f"enc{level - 1}", target, "pool", pool + note))
     edges.append(Edge("bottleneck", f"dec{depth - 1}", "up", up))
     for level in range(depth - 1, 0, -1):
         edges.append(Edge(f"dec{level}", f"dec{level - 1}", "up", up))

@@ -240,3 +240,14 @@ def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> byte
     from unetviz.pdf import svg_to_pdf  # Qt loads only for this
 
     return svg_to_pdf(_run(binary, "svg", source))
+
+
+def layout_boxes(graph: Graph, engine: str = "auto") -> dict[str, tuple[float, float, float, float]]:
+    """Each node's laid-out box (centre x, centre y, width, height) in inches, from Graphviz's plain output."""
+    _name, binary = resolve_engine(engine)
+    boxes = {}
+    for line in _run(binary, "plain", to_dot(graph)).decode("utf-8").splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":
+            boxes[parts[1].strip('"')] = (float(parts[2]), float(parts[3]), float(parts[4]), float(parts[5]))
+    return boxes
