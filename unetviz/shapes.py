@@ -1,5 +1,7 @@
 """The analytic engine: every layer's output size from the formulas alone (no torch import).
 
+Records (Layer, Level, …) live in `records`, tile sizes in `tiles`; both are re-exported here.
+
 O = ⌊(H − F + 2P)/S⌋ + 1 for conv and pool, O = (H − 1)·S − 2P + F for a transposed conv,
 O = 2H for interpolation; the layer list mirrors `model.build_model` name for name.
 """
@@ -7,130 +9,16 @@ O = 2H for interpolation; the layer list mirrors `model.build_model` name for na
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 
 from unetviz.config import UNetConfig
 from unetviz.errors import ConfigError
+from unetviz.records import Layer, Level, Shape, ShapeAnalysis, ShapeWarning, amounts_text, axis_names, size_text
+from unetviz.tiles import axis_output, valid_sizes_near
 
 MAX_PARAMS = 10**10
-BYTES_PER_VALUE = 4  # float32 activations
 POOL_KERNEL = 2
 UP_KERNEL = 2
-
-Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One step of the forward pass, in execution order."""
-
-    name: str
-    type: str
-    block: str
-    level: int
-    in_shape: Shape
-    out_shape: Shape
-    kernel: int | None
-    stride: int | None
-    padding: int | None
-    params: int
-    mult_adds: int
-    formula: str
-    amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "block": self.block,
-            "level": self.level,
-            "kernel": self.kernel,
-            "stride": self.stride,
-            "padding": self.padding,
-            "input_shape": list(self.in_shape),
-            "output_shape": list(self.out_shape),
-            "params": self.params,
-            "mult_adds": self.mult_adds,
-            "formula": self.formula,
-            "amounts": [list(a) for a in self.amounts] if self.amounts is not None else None,
-        }
-
-
-@dataclass(frozen=True)
-class Level:
-    """One level of the U: what the encoder hands over the skip and what the decoder makes of it."""
-
-    level: int
-    encoder_channels: int
-    encoder_size: Shape
-    decoder_channels: int | None
-    decoder_size: Shape | None
-    skip: str  # "crop", "pad" or "none" (the bottleneck has no skip)
-    skip_amounts: tuple[tuple[int, int], ...] | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "level": self.level,
-            "encoder_channels": self.encoder_channels,
-            "encoder_size": list(self.encoder_size),
-            "decoder_channels": self.decoder_channels,
-            "decoder_size": list(self.decoder_size) if self.decoder_size is not None else None,
-            "skip": self.skip,
-            "skip_amounts": [list(a) for a in self.skip_amounts] if self.skip_amounts is not None else None,
-        }
-
-
-@dataclass(frozen=True)
-class ShapeWarning:
-    kind: str  # odd-pool, shrink, skip-crop, skip-pad
-    layer: str | None
-    message: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "layer": self.layer, "message": self.message}
-
-
-@dataclass(frozen=True)
-class ShapeAnalysis:
-    config: UNetConfig
-    layers: tuple[Layer, ...]
-    levels: tuple[Level, ...]
-    warnings: tuple[ShapeWarning, ...]
-    receptive_field: int
-
-    @property
-    def input_shape(self) -> Shape:
-        return self.layers[0].in_shape
-
-    @property
-    def output_shape(self) -> Shape:
-        return self.layers[-1].out_shape
-
-    @property
-    def total_params(self) -> int:
-        return sum(layer.params for layer in self.layers)
-
-    @property
-    def mult_adds(self) -> int:
-        return sum(layer.mult_adds for layer in self.layers)
-
-    @property
-    def activation_bytes(self) -> int:
-        """Float32 bytes of every layer's output: what a training forward keeps for backward."""
-        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
-
-
-def size_text(spatial: Shape) -> str:
-    return "×".join(str(s) for s in spatial)
-
-
-def amounts_text(amounts: tuple[tuple[int, int], ...]) -> str:
-    """Crop/pad amounts in words: `4 before + 4 after on each axis`, or axis by axis."""
-    if len(set(amounts)) == 1:
-        before, after = amounts[0]
-        return f"{before} before + {after} after on each axis"
-    return "; ".join(f"{axis}: {a} + {b}" for axis, (a, b) in zip(_axis_names(len(amounts)), amounts, strict=True))
 
 
 def conv_out(h: int, f: int, p: int, s: int) -> int:
@@ -144,11 +32,7 @@ def transpose_out(h: int, f: int, p: int, s: int) -> int:
 def _per_axis(texts: list[str]) -> str:
     if len(set(texts)) == 1:
         return texts[0]
-    return "; ".join(f"{axis}: {text}" for axis, text in zip(_axis_names(len(texts)), texts, strict=True))
-
-
-def _axis_names(n: int) -> tuple[str, ...]:
-    return ("D", "H", "W")[3 - n :]
+    return "; ".join(f"{axis}: {text}" for axis, text in zip(axis_names(len(texts)), texts, strict=True))
 
 
 class _Builder:
@@ -501,50 +385,13 @@ def analyze_shapes(cfg: UNetConfig) -> ShapeAnalysis:
     return result
 
 
-def axis_output(cfg: UNetConfig, size: int) -> int | None:
-    """The output size along one axis of `size`, or None if a pool sees an odd size or a map collapses."""
-    shrink = cfg.convs_per_block * (cfg.kernel_size - 1 - 2 * cfg.conv_padding)
-    skips = []
-    h = size
-    for level in range(cfg.depth + 1):
-        if level > 0:
-            if h % 2:
-                return None
-            h //= 2
-        h -= shrink
-        if h < 1:
-            return None
-        skips.append(h)
-    for level in range(cfg.depth - 1, -1, -1):
-        h = 2 * h
-        if cfg.merge == "pad":
-            h = skips[level]
-        h -= shrink
-        if h < 1:
-            return None
-    return h
-
-
-def valid_sizes_near(cfg: UNetConfig, near: int, count: int = 6, limit: int = 1 << 16) -> list[tuple[int, int]]:
-    """The `count` input sizes closest to `near` (per axis) that no pool truncates: (input, output)."""
-    found: list[tuple[int, int]] = []
-    for step in range(limit):
-        for size in sorted({near - step, near + step}):
-            if size < 1 or len(found) >= count:
-                continue
-            out = axis_output(cfg, size)
-            if out is not None:
-                found.append((size, out))
-        if len(found) >= count:
-            break
-    return sorted(found)
-
-
 __all__ = [
     "Layer",
     "Level",
+    "Shape",
     "ShapeAnalysis",
     "ShapeWarning",
+    "amounts_text",
     "analyze_shapes",
     "axis_output",
     "conv_out",

@@ -1,0 +1,128 @@
+"""What the analytic engine returns: one record per layer, per level, per warning, and the whole."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from unetviz.config import UNetConfig
+
+BYTES_PER_VALUE = 4  # float32 activations
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One step of the forward pass, in execution order."""
+
+    name: str
+    type: str
+    block: str
+    level: int
+    in_shape: Shape
+    out_shape: Shape
+    kernel: int | None
+    stride: int | None
+    padding: int | None
+    params: int
+    mult_adds: int
+    formula: str
+    amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "block": self.block,
+            "level": self.level,
+            "kernel": self.kernel,
+            "stride": self.stride,
+            "padding": self.padding,
+            "input_shape": list(self.in_shape),
+            "output_shape": list(self.out_shape),
+            "params": self.params,
+            "mult_adds": self.mult_adds,
+            "formula": self.formula,
+            "amounts": [list(a) for a in self.amounts] if self.amounts is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of the U: what the encoder hands over the skip and what the decoder makes of it."""
+
+    level: int
+    encoder_channels: int
+    encoder_size: Shape
+    decoder_channels: int | None
+    decoder_size: Shape | None
+    skip: str  # "crop", "pad" or "none" (the bottleneck has no skip)
+    skip_amounts: tuple[tuple[int, int], ...] | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "level": self.level,
+            "encoder_channels": self.encoder_channels,
+            "encoder_size": list(self.encoder_size),
+            "decoder_channels": self.decoder_channels,
+            "decoder_size": list(self.decoder_size) if self.decoder_size is not None else None,
+            "skip": self.skip,
+            "skip_amounts": [list(a) for a in self.skip_amounts] if self.skip_amounts is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class ShapeWarning:
+    kind: str  # odd-pool, shrink, skip-crop, skip-pad
+    layer: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "layer": self.layer, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ShapeAnalysis:
+    config: UNetConfig
+    layers: tuple[Layer, ...]
+    levels: tuple[Level, ...]
+    warnings: tuple[ShapeWarning, ...]
+    receptive_field: int
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.layers[0].in_shape
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.layers[-1].out_shape
+
+    @property
+    def total_params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def mult_adds(self) -> int:
+        return sum(layer.mult_adds for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Float32 bytes of every layer's output: what a training forward keeps for backward."""
+        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
+
+
+def size_text(spatial: Shape) -> str:
+    return "×".join(str(s) for s in spatial)
+
+
+def amounts_text(amounts: tuple[tuple[int, int], ...]) -> str:
+    """Crop/pad amounts in words: `4 before + 4 after on each axis`, or axis by axis."""
+    if len(set(amounts)) == 1:
+        before, after = amounts[0]
+        return f"{before} before + {after} after on each axis"
+    return "; ".join(f"{axis}: {a} + {b}" for axis, (a, b) in zip(axis_names(len(amounts)), amounts, strict=True))
+
+
+def axis_names(n: int) -> tuple[str, ...]:
+    return ("D", "H", "W")[3 - n :]
