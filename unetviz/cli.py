@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -111,6 +112,50 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_vary(text: str) -> tuple[str, list[object]]:
+    """`KEY=V1,V2,…`: the values read as one JSON list when they parse (`input_size=[64,64],[96,96]`), else strings."""
+    from unetviz.config import parse_assignment
+
+    key, raw = parse_assignment(text.split("=", 1)[0] + "=0")[0], text.partition("=")[2]
+    try:
+        values = json.loads(f"[{raw}]")
+    except json.JSONDecodeError:
+        values = [v.strip() for v in raw.split(",")]
+    if len(values) < 2 or "" in values:
+        raise ConfigError("--vary", text, "KEY=V1,V2[,…] with at least two values, e.g. padding=valid,same")
+    return key, values
+
+
+def _compare_inputs(args: argparse.Namespace) -> tuple[list[UNetConfig], list[str]]:
+    if args.vary:
+        if len(args.configs) > 1:
+            raise ConfigError("compare", args.configs, "one base config (or --preset/--config) with --vary")
+        base = load_config(args.configs[0]) if args.configs else config_from_args(args)
+        base = apply_assignments(base, args.assignments) if args.configs else base
+        key, values = parse_vary(args.vary)
+        configs = [base.replace(**{key: value}) for value in values]
+        return configs, [f"{key}={json.dumps(v) if not isinstance(v, str) else v}" for v in values]
+    if len(args.configs) != 2:
+        raise ConfigError("compare", args.configs, "two configs A B (preset names or JSON files), or --vary KEY=V1,V2")
+    a = apply_assignments(load_config(args.configs[0]), args.set_a)
+    b = apply_assignments(load_config(args.configs[1]), args.set_b)
+    labels = [" ".join([a.name, *args.set_a]), " ".join([b.name, *args.set_b])]
+    if labels[0] == labels[1]:
+        labels = [f"A: {labels[0]}", f"B: {labels[1]}"]
+    return [a, b], labels
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from unetviz.analysis import analyze
+    from unetviz.compare import compare_all
+    from unetviz.compare_report import render_comparison
+
+    configs, labels = _compare_inputs(args)
+    comparison = compare_all([analyze(cfg) for cfg in configs], labels)
+    _output(render_comparison(comparison, args.format, engine=args.engine), args.output)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from unetviz.gui.app import run_app  # Qt loads only here
 
@@ -166,6 +211,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="output file, format from the extension; repeat for several",
     )
     export.set_defaults(func=cmd_export)
+
+    compare = sub.add_parser("compare", help="two configs side by side, or one across values of a field (--vary)")
+    compare.add_argument("configs", nargs="*", metavar="A B", help="preset names or JSON config files")
+    add_config_arguments(compare)
+    compare.add_argument("--set-a", metavar="KEY=VALUE", action="append", default=[], help="override a field of A")
+    compare.add_argument("--set-b", metavar="KEY=VALUE", action="append", default=[], help="override a field of B")
+    compare.add_argument("--vary", metavar="KEY=V1,V2,…", help="compare one config across values of one field")
+    compare.add_argument("--format", default="table", choices=("table", "json", "markdown", "html"))
+    compare.add_argument("--engine", default="auto", choices=("auto", "system", "embedded"), help="for html diagrams")
+    compare.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    compare.set_defaults(func=cmd_compare)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default with no command)")
     add_config_arguments(gui)

@@ -13,7 +13,17 @@ from fractions import Fraction
 
 from unetviz.config import UNetConfig
 from unetviz.errors import ConfigError
-from unetviz.records import Layer, Level, Shape, ShapeAnalysis, ShapeWarning, amounts_text, axis_names, size_text
+from unetviz.records import (
+    BYTES_PER_VALUE,
+    Layer,
+    Level,
+    Shape,
+    ShapeAnalysis,
+    ShapeWarning,
+    amounts_text,
+    axis_names,
+    size_text,
+)
 from unetviz.tiles import axis_output, valid_sizes_near
 
 MAX_PARAMS = 10**10
@@ -386,6 +396,7 @@ def analyze_shapes(cfg: UNetConfig) -> ShapeAnalysis:
 
 
 __all__ = [
+    "BYTES_PER_VALUE",
     "Layer",
     "Level",
     "Shape",

@@ -1,0 +1,199 @@
+"""Two (or more) analyses side by side: level by level, the totals, and the differences in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unetviz.analysis import Analysis
+from unetviz.config import FIELD_NAMES
+from unetviz.records import Level, size_text
+from unetviz.tables import human
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    section: str  # level, totals
+    label: str
+    values: tuple[str, ...]
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.values)) > 1
+
+    def to_dict(self) -> dict[str, object]:
+        return {"section": self.section, "label": self.label, "values": list(self.values), "differs": self.differs}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    labels: tuple[str, ...]
+    analyses: tuple[Analysis, ...]
+    rows: tuple[CompareRow, ...]
+    differences: tuple[str, ...]  # each analysis against the first, in words
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "labels": list(self.labels),
+            "configs": [a.config.to_dict() for a in self.analyses],
+            "rows": [row.to_dict() for row in self.rows],
+            "differences": list(self.differences),
+        }
+
+
+def _tensor(channels: int | None, size: tuple[int, ...] | None) -> str:
+    return "—" if channels is None or size is None else f"{channels} × {size_text(size)}"
+
+
+def _skip(level: Level | None) -> str:
+    if level is None or level.skip_amounts is None:
+        return "—"
+    if not any(a or b for a, b in level.skip_amounts):
+        return "none"
+    sides = {(a, b) for a, b in level.skip_amounts}
+    amounts = "; ".join(f"{a}+{b}" for a, b in level.skip_amounts) if len(sides) > 1 else "{}+{}".format(*sides.pop())
+    return f"{level.skip} {amounts}"
+
+
+def _valid_sizes(analysis: Analysis) -> str:
+    parts = []
+    for near, sizes in analysis.valid_input_sizes().items():
+        parts.append(f"near {near}: " + ", ".join(f"{i}→{o}" for i, o in sizes[:5]))
+    return "; ".join(parts)
+
+
+def _rows(analyses: tuple[Analysis, ...]) -> list[CompareRow]:
+    rows = [
+        CompareRow("totals", "input", tuple(_tensor(a.shapes.input_shape[1], a.config.input_size) for a in analyses))
+    ]
+    depth = max(a.config.depth for a in analyses)
+    for level in range(depth + 1):
+        levels = [a.levels[level] if level < len(a.levels) else None for a in analyses]
+        name = f"level {level}"
+        rows.append(
+            CompareRow(
+                "level",
+                f"{name} encoder",
+                tuple(_tensor(lv.encoder_channels, lv.encoder_size) if lv else "—" for lv in levels),
+            )
+        )
+        if level < depth:
+            rows.append(CompareRow("level", f"{name} skip", tuple(_skip(lv) for lv in levels)))
+            rows.append(
+                CompareRow(
+                    "level",
+                    f"{name} decoder",
+                    tuple(_tensor(lv.decoder_channels, lv.decoder_size) if lv else "—" for lv in levels),
+                )
+            )
+    shapes = [a.shapes for a in analyses]
+    rows += [
+        CompareRow("totals", "output", tuple(_tensor(s.output_shape[1], s.output_shape[2:]) for s in shapes)),
+        CompareRow("totals", "parameters", tuple(f"{s.total_params:,}" for s in shapes)),
+        CompareRow("totals", "mult-adds", tuple(human(s.mult_adds) for s in shapes)),
+        CompareRow("totals", "activation memory", tuple(human(s.activation_bytes, "B") for s in shapes)),
+        CompareRow("totals", "receptive field", tuple(f"{s.receptive_field} px" for s in shapes)),
+        CompareRow("totals", "valid input sizes", tuple(_valid_sizes(a) for a in analyses)),
+        CompareRow("totals", "warnings", tuple(str(len(a.warnings)) for a in analyses)),
+    ]
+    return rows
+
+
+def _change(a: int, b: int) -> str:
+    if a == b:
+        return "equal"
+    sign = "+" if b > a else "−"
+    share = abs(b - a) / a if a else 0.0
+    percent = f", {sign}{share:.2%}" if share < 0.01 else f", {sign}{share:.1%}"
+    return f"{sign}{abs(b - a):,}{percent}"
+
+
+def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[str]:
+    out = []
+    changed = [f for f in FIELD_NAMES if f != "name" and getattr(a.config, f) != getattr(b.config, f)]
+    if changed:
+        out.append("changed: " + "; ".join(f"{f} {_field(a, f)} → {_field(b, f)}" for f in changed))
+    sa, sb = a.shapes, b.shapes
+    if a.config.dims != b.config.dims:
+        out.append(
+            f"{label_a} is {a.config.dims}D and {label_b} is {b.config.dims}D: sizes per axis, crops and tile "
+            "sizes cannot be compared level by level; channels, parameters, mult-adds and memory can"
+        )
+    else:
+        out.append(_output_words(a, b))
+        skips_a, skips_b = _skip_words(a), _skip_words(b)
+        if skips_a != skips_b:
+            out.append(f"skips {skips_a} vs {skips_b}")
+    pa, pb = sa.total_params, sb.total_params
+    out.append(f"parameters {pa:,} vs {pb:,} ({_change(pa, pb)})" if pa != pb else f"equal parameters ({pa:,})")
+    out.append(f"mult-adds {human(sa.mult_adds)} vs {human(sb.mult_adds)} ({_ratio(sa.mult_adds, sb.mult_adds)})")
+    out.append(
+        f"activation memory {human(sa.activation_bytes, 'B')} vs {human(sb.activation_bytes, 'B')} "
+        f"({_ratio(sa.activation_bytes, sb.activation_bytes)})"
+    )
+    if sa.receptive_field != sb.receptive_field:
+        out.append(f"receptive field {sa.receptive_field} vs {sb.receptive_field} px")
+    for label, analysis in ((label_a, a), (label_b, b)):
+        pooled = {layer.name: layer.in_shape[2:] for layer in analysis.layers}
+        odd = [
+            f"{w.layer} sees {size_text(pooled[w.layer])}"
+            for w in analysis.warnings
+            if w.kind == "odd-pool" and w.layer
+        ]
+        if odd:
+            sizes = analysis.valid_input_sizes()
+            near = next(iter(sizes))
+            suggestion = ", ".join(f"{i}→{o}" for i, o in sizes[near][:4])
+            out.append(f"{label}: a pool sees an odd size ({', '.join(odd)}); input sizes that fit: {suggestion}")
+    return out
+
+
+def _field(analysis: Analysis, field: str) -> str:
+    value = getattr(analysis.config, field)
+    return size_text(value) if field == "input_size" else str(list(value) if isinstance(value, tuple) else value)
+
+
+def _ratio(a: int, b: int) -> str:
+    return "equal" if a == b else f"×{b / a:.2f}" if a else "—"
+
+
+def _output_words(a: Analysis, b: Analysis) -> str:
+    oa, ob = a.shapes.output_shape[2:], b.shapes.output_shape[2:]
+    if oa == ob:
+        return f"same output {size_text(oa)}"
+    text = f"output {size_text(oa)} vs {size_text(ob)}"
+    for analysis, out in ((a, oa), (b, ob)):
+        lost = {i - o for i, o in zip(analysis.config.input_size, out, strict=True)}
+        if analysis.config.padding == "valid" and len(lost) == 1 and (n := lost.pop()) > 0:
+            text += f": valid convolutions lose {n} pixels per axis"
+            break
+    return text
+
+
+def _skip_words(analysis: Analysis) -> str:
+    moved = [lv for lv in reversed(analysis.levels) if lv.skip_amounts and any(a or b for a, b in lv.skip_amounts)]
+    if not moved:
+        return "none"
+    kind = "cropped" if analysis.config.merge == "crop" else "padded"
+    amounts = ", ".join(_side(lv) for lv in moved)
+    return f"{kind} by {amounts} (levels {moved[0].level}→{moved[-1].level})"
+
+
+def _side(level: Level) -> str:
+    sides = {a for a, _ in level.skip_amounts or ()} | {b for _, b in level.skip_amounts or ()}
+    return str(sides.pop()) if len(sides) == 1 else "/".join(str(s) for s in sorted(sides))
+
+
+def compare_all(analyses: list[Analysis], labels: list[str]) -> Comparison:
+    """Each analysis in a column; the differences are each one against the first."""
+    items = tuple(analyses)
+    differences: list[str] = []
+    for label, analysis in zip(labels[1:], items[1:], strict=True):
+        prefix = f"{labels[0]} vs {label}: " if len(items) > 2 else ""
+        differences += [prefix + line for line in _differences(items[0], analysis, labels[0], label)]
+    return Comparison(tuple(labels), items, tuple(_rows(items)), tuple(differences))
+
+
+def compare(a: Analysis, b: Analysis, labels: tuple[str, str] | None = None) -> Comparison:
+    if labels is None:
+        labels = (a.config.name, b.config.name) if a.config.name != b.config.name else ("A", "B")
+    return compare_all([a, b], list(labels))
