@@ -158,3 +158,21 @@ def test_field_names_are_the_documented_ones() -> None:
         "dims", "in_channels", "num_classes", "depth", "base_width", "widths", "kernel_size", "convs_per_block",
         "padding", "norm", "pooling", "upsampling", "merge", "input_size", "batch_size",
     )  # fmt: skip
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5000) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4),
+    max_leaves=6,
+)
+
+
+@given(field=st.sampled_from([*FIELD_NAMES, "colour"]), value=json_values)
+def test_any_value_gives_a_config_or_a_config_error(field: str, value: Any) -> None:
+    from unetviz.analysis import analyze
+
+    try:
+        cfg = from_dict({field: value})
+        analyze(cfg.replace(input_size=cfg.input_size))
+    except ConfigError as exc:
+        assert exc.field and "\n" not in str(exc)

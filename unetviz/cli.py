@@ -251,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"unetviz {args.command}: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line, never a traceback
+        print(
+            f"unetviz {args.command}: internal error ({exc.__class__.__name__}: {exc}); please report it",
+            file=sys.stderr,
+        )
+        return 1
     return EXIT_USAGE
 
 
