@@ -5,7 +5,7 @@
 set -u
 packages=(graphviz xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-shape0
           libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
-          fonts-dejavu-core)
+          fonts-dejavu-core fonts-liberation)
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian-family system; install Graphviz and Xvfb yourself"; exit 0; }
 missing=()
 for p in "${packages[@]}"; do
