@@ -90,6 +90,8 @@ def test_no_partial_file_on_failure(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_no_subcommand_prints_help() -> None:
-    out = unetviz()
-    assert out.returncode == 0 and "summary" in out.stdout
+def test_help_lists_every_command() -> None:
+    out = unetviz("--help")
+    assert out.returncode == 0
+    for command in ("summary", "sizes", "presets", "export", "compare", "gui"):
+        assert command in out.stdout

@@ -240,9 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 0
+    if func is None:  # plain `unetviz` opens the app, as `unetviz gui` with its defaults
+        args = parser.parse_args(["gui"])
+        func = cmd_gui
     try:
         return func(args)
     except (ConfigError, TraceError, RenderError) as exc:

@@ -1,0 +1,99 @@
+"""The trace in the background, its verdict and errors in the window, and the app's excepthook."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from unetviz.errors import TraceError
+from unetviz.gui import app as app_module
+from unetviz.gui import qt_workarounds, worker
+from unetviz.gui.main_window import MainWindow
+
+from .conftest import MakeWindow, wait_update
+
+TRACE_TIMEOUT_MS = 60_000
+
+
+def test_trace_verdict_appears_and_cuda_choice_follows_torch(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = make_window(auto_trace=True, wait=False)
+    window.commands.device.setCurrentText("meta")
+    with qtbot.waitSignal(window.trace_finished, timeout=TRACE_TIMEOUT_MS):
+        window.show()
+    import torch
+
+    assert window.analysis is not None and window.analysis.trace is not None
+    assert window.analysis.trace.device == "meta" and window.analysis.trace.agreed
+    assert "meta: " in window.summary.text() and "analytic and traced sizes agree" in window.summary.text()
+    cuda = window.commands.device.model().item(1)  # type: ignore[attr-defined]
+    assert cuda.text() == "cuda" and cuda.isEnabled() is torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        assert cuda.toolTip() == "torch sees no GPU on this machine"
+    # An edit re-traces by itself (meta), and the new verdict belongs to the new config.
+    with qtbot.waitSignal(window.trace_finished, timeout=TRACE_TIMEOUT_MS):
+        window.form.spins["depth"].setValue(2)
+    assert window.analysis.trace is not None and window.analysis.config.depth == 2
+
+
+def test_trace_error_is_shown_once_and_app_goes_on(
+    qtbot: QtBot, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_gpu(analysis: Any, device: str, report: worker.Report) -> None:
+        raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use auto, cpu or meta")
+
+    monkeypatch.setattr(worker, "trace_work", no_gpu)
+    window = make_window()
+    failures: list[object] = []
+    window.worker.trace_failed.connect(failures.append)
+    window.commands.device.setCurrentText("cuda")
+    with qtbot.waitSignal(window.trace_finished, timeout=TRACE_TIMEOUT_MS):
+        window.commands.trace.trigger()
+    assert len(failures) == 1
+    assert "failed: device: 'cuda' is not available" in window.summary.text()
+    assert window.statusBar().currentMessage().startswith("trace failed: device: 'cuda'")
+    window.form.spins["depth"].setValue(2)
+    wait_update(qtbot, window)
+    assert window.analysis is not None and window.analysis.config.depth == 2 and len(failures) == 1
+
+
+def test_cpu_traces_only_on_request(qtbot: QtBot, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    traced: list[str] = []
+    monkeypatch.setattr(worker, "trace_work", lambda analysis, device, report: traced.append(device))
+    window = make_window(auto_trace=True, wait=False)
+    window.commands.device.setCurrentText("cpu")
+    with qtbot.waitSignal(window.update_finished, timeout=15_000):
+        window.show()
+    window.form.spins["depth"].setValue(2)
+    wait_update(qtbot, window)
+    assert traced == [] and not window.worker.traces.busy
+    window.commands.trace.trigger()
+    qtbot.waitUntil(lambda: traced == ["cpu"] and not window.worker.traces.busy, timeout=5000)
+
+
+def test_excepthook_shows_a_bug_in_the_window(window: MainWindow, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.delenv("UNETVIZ_DEBUG", raising=False)
+    app_module._install_excepthook(window)
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert window.last_error.startswith("ValueError: boom")
+    assert "Unexpected error" in window.statusBar().currentMessage()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_pyside_singleton_references_cannot_run_out(qtbot: QtBot) -> None:
+    stolen = qt_workarounds.stolen_per_call()
+    if sys.version_info >= (3, 12) or not any(stolen.values()):
+        assert not qt_workarounds.protect_singletons()
+        return
+    # unetviz.gui topped them up on import: ten thousand stealing calls leave them far from zero.
+    probe = qt_workarounds._Probe()
+    for i in range(10_000):
+        probe.setObjectName(str(i % 2))
+    for singleton in (None, True, False):
+        assert sys.getrefcount(singleton) > qt_workarounds.IMMORTAL_TOP_UP // 2

@@ -1,0 +1,139 @@
+"""Menus, toolbar and shortcuts: every command of the window as one QAction, built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
+
+from unetviz.config import preset_names
+from unetviz.graph import VIEWS
+
+if TYPE_CHECKING:
+    from unetviz.gui.main_window import MainWindow
+
+DEVICES = ("auto", "cuda", "cpu", "meta")
+VIEW_LABELS = {"u": "U shape", "blocks": "Blocks", "layers": "Layers"}
+DEVICE_TIPS = {
+    "auto": "CUDA when torch sees a GPU, else meta",
+    "cuda": "run the model on the GPU: per-layer times and peak memory",
+    "cpu": "run the model on the CPU (slow for large inputs; only on Trace)",
+    "meta": "shapes only, no memory or compute",
+}
+
+
+class WindowActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        files, diagram = window.files, window.diagram
+        stack = window.document.undo_stack
+
+        self.open = self._action("&Open config…", files.open_dialog, QKeySequence.StandardKey.Open)
+        self.save = self._action("&Save config", files.save, QKeySequence.StandardKey.Save)
+        self.save_as = self._action("Save config &As…", files.save_as, "Ctrl+Shift+S")
+        self.export_diagram = self._action("&Export diagram…", files.export_diagram_dialog, "Ctrl+E")
+        self.export_table = self._action("Export &table…", files.export_table_dialog, "Ctrl+Shift+E")
+        self.quit = self._action("&Quit", window.close, QKeySequence.StandardKey.Quit)
+        self.undo = stack.createUndoAction(window, "&Undo")
+        self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.redo = stack.createRedoAction(window, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+        self.zoom_in = self._action("Zoom &in", diagram.zoom_in, "Ctrl+=")
+        self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        self.zoom_out = self._action("Zoom &out", diagram.zoom_out, "Ctrl+-")
+        self.fit = self._action("&Fit to window", diagram.fit, "Ctrl+0")
+        self.actual_size = self._action("&Actual size (1:1)", diagram.actual_size, "Ctrl+1")
+        self.trace = self._action("&Trace", window.trace_now, "Ctrl+T")
+        self.trace.setToolTip("run a dummy input through the real model and compare its sizes with the formulas")
+        self.about = self._action("&About unetviz", window.show_about)
+
+        self.views = QActionGroup(window)
+        self.view_actions: dict[str, QAction] = {}
+        for number, view in enumerate(VIEWS, start=1):
+            action = self._action(VIEW_LABELS[view], partial(window.set_view, view), f"Alt+{number}")
+            action.setCheckable(True)
+            action.setChecked(view == window.view_name)
+            self.views.addAction(action)
+            self.view_actions[view] = action
+
+        self.device = QComboBox()
+        self.device.addItems(list(DEVICES))
+        for i, device in enumerate(DEVICES):
+            self.device.setItemData(i, DEVICE_TIPS[device], Qt.ItemDataRole.ToolTipRole)
+        self.device.setToolTip("device for the trace")
+        self.recent = QMenu("Open &recent", window)
+        self._build_menus()
+        self._build_toolbar()
+
+    def _action(
+        self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None
+    ) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        _on_trigger(action, slot)
+        return action
+
+    def _build_menus(self) -> None:
+        window = self.window
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        new_menu = file_menu.addMenu("&New from preset")
+        for name in preset_names():
+            _on_trigger(new_menu.addAction(name), partial(window.files.new_from_preset, name))
+        file_menu.addActions([self.open])
+        file_menu.addMenu(self.recent)
+        file_menu.addActions([self.save, self.save_as])
+        file_menu.addSeparator()
+        file_menu.addActions([self.export_diagram, self.export_table])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo, self.redo])
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions(list(self.view_actions.values()))
+        view_menu.addSeparator()
+        view_menu.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual_size])
+        view_menu.addSeparator()
+        for dock in window.docks:
+            view_menu.addAction(dock.toggleViewAction())
+        trace_menu = bar.addMenu("&Trace")
+        trace_menu.addAction(self.trace)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Toolbar", self.window)
+        bar.setObjectName("toolbar")
+        bar.setMovable(False)
+        bar.addActions(list(self.view_actions.values()))
+        bar.addSeparator()
+        bar.addActions([self.fit, self.actual_size, self.zoom_out, self.zoom_in])
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Device "))
+        bar.addWidget(self.device)
+        bar.addAction(self.trace)
+        self.window.addToolBar(bar)
+        self.toolbar = bar
+
+    def fill_recent(self, paths: list[str]) -> None:
+        self.recent.clear()
+        for path in paths:
+            _on_trigger(self.recent.addAction(path), partial(self.window.files.open_path, path))
+        self.recent.setEnabled(bool(paths))
+
+    def set_cuda_available(self, available: bool) -> None:
+        item = self.device.model().item(DEVICES.index("cuda"))  # type: ignore[attr-defined]
+        item.setEnabled(available)
+        item.setToolTip(DEVICE_TIPS["cuda"] if available else "torch sees no GPU on this machine")
+        if not available and self.device.currentText() == "cuda":
+            self.device.setCurrentText("auto")
+
+
+def _on_trigger(action: QAction, slot: Callable[[], object]) -> None:
+    # triggered(bool) would hand `checked` to the slot as an extra argument.
+    action.triggered.connect(lambda _checked=False: slot())

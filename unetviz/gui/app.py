@@ -1,0 +1,157 @@
+"""Start the desktop app: pick the first config, open the window, or render it offscreen to a PNG.
+
+Only Qt and the torch-free core load here; torch loads later, in the worker, for the first trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from unetviz.config import UNetConfig
+from unetviz.errors import ConfigError
+
+if TYPE_CHECKING:  # Qt loads inside run_app, after the display check
+    from PySide6.QtWidgets import QApplication
+
+    from unetviz.gui.main_window import MainWindow
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SCREENSHOT_TIMEOUT_MS = 60_000
+NO_DISPLAY = (
+    "unetviz: no display found (DISPLAY and WAYLAND_DISPLAY are unset); on a headless machine use "
+    "`unetviz summary` or `unetviz export`, or QT_QPA_PLATFORM=offscreen with `unetviz gui --screenshot FILE`"
+)
+
+
+HIDDEN_PLATFORMS = ("offscreen", "minimal")  # Qt draws, but nobody can see or close the window
+NOTHING_TO_SEE = (
+    "unetviz: QT_QPA_PLATFORM={platform} shows no window; add `--screenshot FILE` to save one, "
+    "or use `unetviz summary` or `unetviz export`"
+)
+
+
+def display_missing(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith("linux"):
+        return False
+    return not any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if sep and width.isdigit() and height.isdigit() and 100 <= int(width) <= 10000 and 100 <= int(height) <= 10000:
+        return int(width), int(height)
+    raise ConfigError("--size", text, "WIDTHxHEIGHT in pixels, each from 100 to 10000, e.g. 1280x800")
+
+
+def initial_config(args: argparse.Namespace, last: UNetConfig | None) -> UNetConfig:
+    """The command line's config; with no --preset/--config/--set, the one shown last time (else the paper's)."""
+    from unetviz.cli import config_from_args
+
+    if not (args.preset or args.config or args.assignments) and last is not None:
+        return last
+    return config_from_args(args)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    screenshot: str | None = getattr(args, "screenshot", None)
+    if screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # an explicit platform (xcb under Xvfb) is kept
+    elif display_missing():
+        print(NO_DISPLAY, file=sys.stderr)
+        return EXIT_USAGE
+    elif (platform := os.environ.get("QT_QPA_PLATFORM", "").partition(":")[0]) in HIDDEN_PLATFORMS:
+        print(NOTHING_TO_SEE.format(platform=platform), file=sys.stderr)
+        return EXIT_USAGE
+    size = parse_size(getattr(args, "size", None) or "1280x800")
+
+    from PySide6.QtWidgets import QApplication
+
+    from unetviz.gui.main_window import MainWindow, app_icon
+    from unetviz.gui.settings import APPLICATION, ORGANIZATION, AppSettings
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setDesktopFileName("unetviz")
+    app.setWindowIcon(app_icon())
+    settings = AppSettings()
+    cfg = initial_config(args, settings.last_config())
+    window = MainWindow(cfg, settings, auto_trace=not screenshot, remember=not screenshot)
+    if screenshot:
+        return _screenshot(app, window, screenshot, size)
+    window.restore_layout()
+    window.show()
+    _install_excepthook(window)
+    _quit_on_sigint(window)
+    return int(app.exec())
+
+
+def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int]) -> int:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
+
+    from unetviz.export import write_bytes
+
+    outcome: list[int] = []
+
+    def save() -> None:
+        if outcome:
+            return
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        window.grab().save(buffer, "PNG")
+        try:
+            write_bytes(path, bytes(data.data()))
+        except OSError as exc:
+            print(f"unetviz gui: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+            outcome.append(EXIT_USAGE)
+        else:
+            drawn = window.diagram.diagram is not None and window.analysis is not None
+            if not drawn:
+                print(f"unetviz gui: the window was saved without a diagram: {window.last_error}", file=sys.stderr)
+            outcome.append(EXIT_OK if drawn else EXIT_FAILED)
+        app.quit()
+
+    def give_up() -> None:
+        print("unetviz gui: the diagram did not appear within a minute; saving the window as it is", file=sys.stderr)
+        save()
+
+    window.resize(*size)
+    window.update_finished.connect(lambda: QTimer.singleShot(0, save))  # after the drawing is laid out
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
+    window.show()
+    app.exec()
+    window.close()
+    return outcome[0] if outcome else EXIT_FAILED
+
+
+def _install_excepthook(window: MainWindow) -> None:
+    """A bug in a slot becomes a message in the window, not a traceback on the console (UNETVIZ_DEBUG=1 shows it)."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            window.close()
+            return
+        if os.environ.get("UNETVIZ_DEBUG"):
+            traceback.print_exception(kind, error, tb)
+        window.show_error("Unexpected error", f"{kind.__name__}: {error} (run with UNETVIZ_DEBUG=1 for details)")
+
+    sys.excepthook = hook
+
+
+def _quit_on_sigint(window: MainWindow) -> None:
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda _sig, _frame: window.close())
+    # Python runs signal handlers only between bytecodes: an idle timer lets it in while Qt waits for events.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)

@@ -1,0 +1,80 @@
+"""What the app remembers between runs: window layout, last config, recent files (QSettings, org "unetviz").
+
+`UNETVIZ_SETTINGS_DIR` moves the store to a folder of its own, so tests never touch the user's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from unetviz.config import UNetConfig, from_dict
+from unetviz.errors import ConfigError
+
+ORGANIZATION = "unetviz"
+APPLICATION = "unetviz"
+SETTINGS_DIR_ENV = "UNETVIZ_SETTINGS_DIR"
+MAX_RECENT = 8
+
+
+class AppSettings:
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self._store = qsettings if qsettings is not None else open_store()
+
+    @property
+    def path(self) -> str:
+        return self._store.fileName()
+
+    def last_config(self) -> UNetConfig | None:
+        """The config shown when the app last closed; None on a first start or if it no longer loads."""
+        text = self._store.value("last_config")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            return from_dict(json.loads(text), source="last config")
+        except (ValueError, ConfigError):  # an old or hand-edited store: start from the preset instead
+            return None
+
+    def set_last_config(self, cfg: UNetConfig) -> None:
+        self._store.setValue("last_config", cfg.to_json())
+
+    def recent_files(self) -> list[str]:
+        value = self._store.value("recent_files")
+        if isinstance(value, str):  # QSettings gives a lone string for a one-element list
+            value = [value]
+        return [str(v) for v in value or [] if str(v)][:MAX_RECENT]
+
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        text = str(Path(path).resolve())
+        recent = [text, *(p for p in self.recent_files() if p != text)][:MAX_RECENT]
+        self._store.setValue("recent_files", recent)
+        return recent
+
+    def remove_recent_file(self, path: str) -> list[str]:
+        recent = [p for p in self.recent_files() if p != path]
+        self._store.setValue("recent_files", recent)
+        return recent
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry, state = self._store.value("window/geometry"), self._store.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def set_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+        self._store.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self._store.sync()
+
+
+def open_store() -> QSettings:
+    folder = os.environ.get(SETTINGS_DIR_ENV)
+    if folder:
+        return QSettings(str(Path(folder) / f"{APPLICATION}.ini"), QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APPLICATION)

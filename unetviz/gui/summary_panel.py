@@ -1,0 +1,107 @@
+"""The summary: sizes, totals, the trace verdict, warnings, and valid input sizes to click on."""
+
+from __future__ import annotations
+
+from html import escape as _escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from unetviz.analysis import Analysis
+from unetviz.tables import human, shape_text
+
+
+def escape(text: str) -> str:
+    return _escape(text, quote=False)  # body text only, never an attribute: keep quotes readable
+
+
+class SummaryPanel(QScrollArea):
+    size_chosen = Signal(int, int)  # (the current axis size it replaces, the valid size chosen)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
+        self.label = QLabel("analysing…")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.label.linkActivated.connect(self._on_link)
+        self.label.setMargin(8)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        self.setWidget(inner)
+        self.analysis: Analysis | None = None
+        self.valid_sizes: dict[int, list[tuple[int, int]]] = {}
+        self.trace_status = "not run"
+
+    def set_analysis(self, analysis: Analysis, valid_sizes: dict[int, list[tuple[int, int]]]) -> None:
+        """Show `analysis`; `valid_sizes` is its valid_input_sizes(), computed by the worker."""
+        self.analysis, self.valid_sizes = analysis, valid_sizes
+        self._refresh()
+
+    def set_trace_status(self, text: str) -> None:
+        """What the trace is doing while the analysis has none: running, not run, or why it failed."""
+        self.trace_status = text
+        self._refresh()
+
+    def set_stale(self, stale: bool) -> None:
+        self.label.setEnabled(not stale)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def _refresh(self) -> None:
+        a = self.analysis
+        if a is None:
+            return
+        s, cfg = a.shapes, a.config
+        rows = [
+            ("input → output", f"{shape_text(s.input_shape)} → {shape_text(s.output_shape)} (batch {cfg.batch_size})"),
+            ("parameters", f"{s.total_params:,} total, {s.total_params:,} trainable"),
+            ("mult-adds", f"{s.mult_adds:,} ({human(s.mult_adds)})"),
+            ("activations", f"{human(s.activation_bytes, 'B')} (float32, every layer's output)"),
+            ("receptive field", f"{s.receptive_field} px"),
+            ("trace", self._trace_html(a)),
+        ]
+        parts = [f"<h3 style='margin:0'>{escape(cfg.name)}</h3>", "<table cellspacing='3'>"]
+        parts += [f"<tr><td style='white-space:nowrap'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows]
+        parts.append("</table>")
+        parts.append("<p><b>valid input sizes</b> (no pool drops a row; input→output, click to use)</p>")
+        for near, sizes in self.valid_sizes.items():
+            links = [
+                f"<b>{i}→{o}</b>" if i == near else f"<a href='size:{near}:{i}'>{i}→{o}</a>" for i, o in sizes
+            ] or ["none: this configuration collapses every input"]
+            parts.append(f"<p>near {near}: {' · '.join(links)}</p>")
+        if a.warnings:
+            parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
+            parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
+            parts.append("</ul>")
+        self.label.setText("".join(parts))
+
+    def _trace_html(self, a: Analysis) -> str:
+        t = a.trace
+        if t is None:
+            return escape(self.trace_status)
+        if t.agreed:
+            verdict = "<span style='color:#276749'>analytic and traced sizes agree</span>"
+        else:
+            verdict = f"<span style='color:#c53030'><b>{len(t.mismatches)} layers disagree</b></span>"
+        lines = [f"{escape(t.device)}: {verdict} ({t.seconds * 1000:.0f} ms)"]
+        if t.note:
+            lines.append(escape(t.note))
+        if t.peak_memory_bytes is not None:
+            lines.append(f"peak CUDA memory {human(t.peak_memory_bytes, 'B')}")
+        if t.torchinfo is not None:
+            agree = "agrees" if t.torchinfo.params_agree else "<b>differs</b>"
+            lines.append(f"torchinfo: {t.torchinfo.params:,} params ({agree})")
+        return "<br>".join(lines)
+
+    def _on_link(self, link: str) -> None:
+        kind, _, rest = link.partition(":")
+        if kind == "size":
+            near, size = (int(x) for x in rest.split(":"))
+            self.size_chosen.emit(near, size)
