@@ -1,4 +1,4 @@
-# make run: set up .venv and open unetviz · make test: set up and run the whole test suite · make bench
+# make run: set up .venv and open the unetviz app · make test: set up and run the whole test suite · make bench
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/unetviz summary --preset ronneberger2015
+	$(BIN)/unetviz
 
 system:
 	@bash scripts/system-deps.sh

@@ -41,7 +41,7 @@ def test_trace_verdict_appears_and_cuda_choice_follows_torch(qtbot: QtBot, make_
 def test_trace_error_is_shown_once_and_app_goes_on(
     qtbot: QtBot, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_gpu(analysis: Any, device: str, report: worker.Report) -> None:
+    def no_gpu(tracer: Any, analysis: Any, device: str, report: worker.Report) -> None:
         raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use auto, cpu or meta")
 
     monkeypatch.setattr(worker, "trace_work", no_gpu)
@@ -61,7 +61,7 @@ def test_trace_error_is_shown_once_and_app_goes_on(
 
 def test_cpu_traces_only_on_request(qtbot: QtBot, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     traced: list[str] = []
-    monkeypatch.setattr(worker, "trace_work", lambda analysis, device, report: traced.append(device))
+    monkeypatch.setattr(worker, "trace_work", lambda tracer, analysis, device, report: traced.append(device))
     window = make_window(auto_trace=True, wait=False)
     window.commands.device.setCurrentText("cpu")
     with qtbot.waitSignal(window.update_finished, timeout=15_000):
@@ -97,3 +97,41 @@ def test_pyside_singleton_references_cannot_run_out(qtbot: QtBot) -> None:
         probe.setObjectName(str(i % 2))
     for singleton in (None, True, False):
         assert sys.getrefcount(singleton) > qt_workarounds.IMMORTAL_TOP_UP // 2
+
+
+def test_trace_process_reports_errors_and_stops_at_once() -> None:
+    import threading
+    import time
+
+    from unetviz.analysis import analyze
+    from unetviz.config import load_preset
+    from unetviz.gui.tracer import TraceProcess
+
+    analysis = analyze(load_preset("small"))
+    tracer = TraceProcess()
+    try:
+        cuda, result = tracer.run(analysis.config, analysis.shapes, "meta")
+        assert result.agreed and result.device == "meta"
+        if not cuda:  # the child's TraceError comes back as the same one-line message
+            with pytest.raises(TraceError, match="'cuda' is not available"):
+                tracer.run(analysis.config, analysis.shapes, "cuda")
+    finally:
+        tracer.stop()
+    errors: list[Exception] = []
+
+    def trace_in_thread() -> None:
+        try:
+            tracer.run(analysis.config, analysis.shapes, "meta")
+        except TraceError as exc:
+            errors.append(exc)
+
+    busy = threading.Thread(target=trace_in_thread)
+    busy.start()  # a fresh child: it is still loading torch when we stop it
+    deadline = time.monotonic() + 10
+    while not tracer.started and time.monotonic() < deadline:
+        time.sleep(0.01)  # another process: there is no signal to wait on
+    stopping = time.perf_counter()
+    tracer.stop()
+    busy.join(10)
+    assert time.perf_counter() - stopping < 3 and not busy.is_alive()
+    assert len(errors) == 1 and "the trace process stopped" in str(errors[0])

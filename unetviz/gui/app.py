@@ -63,6 +63,7 @@ def run_app(args: argparse.Namespace) -> int:
     screenshot: str | None = getattr(args, "screenshot", None)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # an explicit platform (xcb under Xvfb) is kept
+        _quiet_offscreen_notice()
     elif display_missing():
         print(NO_DISPLAY, file=sys.stderr)
         return EXIT_USAGE
@@ -131,6 +132,17 @@ def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[in
     app.exec()
     window.close()
     return outcome[0] if outcome else EXIT_FAILED
+
+
+def _quiet_offscreen_notice() -> None:
+    """The offscreen plugin says it "does not support propagateSizeHints()" on every window: not news."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    def handler(_kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
 
 
 def _install_excepthook(window: MainWindow) -> None:

@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
             self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.RightDockWidgetArea),
             self._dock("layers", "Layers", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
-        self.resizeDocks(self.docks[:2], [340, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks(self.docks[:2], [380, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2]], [240], Qt.Orientation.Vertical)
         self.files = FileController(self)
         self.commands = WindowActions(self)
@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_title()
         self.request_update()
+        if auto_trace:  # torch loads in the trace process while the first diagram is drawn here
+            QTimer.singleShot(0, self.worker.tracer.warm_up)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -139,7 +141,7 @@ class MainWindow(QMainWindow):
         if not force and (key == self._trace_key or device == "cpu"):
             return
         self._trace_key = key
-        first = "; the first one loads torch, a few seconds" if not _torch_loaded() else ""
+        first = "; the first one loads torch, a few seconds" if not self.worker.tracer.started else ""
         self.summary.set_trace_status(f"running on {device}…{first}")
         self.worker.request_trace(Analysis(analysis.shapes), device)
 
@@ -291,9 +293,3 @@ def _message(error: object) -> str:
     if isinstance(error, OSError):
         return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
     return f"{type(error).__name__}: {error}"
-
-
-def _torch_loaded() -> bool:
-    import sys
-
-    return "torch" in sys.modules

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from unetviz.analysis import Analysis, analyze
 from unetviz.config import UNetConfig
+from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
     from unetviz.graph import Graph
@@ -179,11 +180,10 @@ def update_work(
     report("diagram", Diagram(view, graph, svg, cfg, time.perf_counter() - started))
 
 
-def trace_work(analysis: Analysis, device: str, report: Report) -> None:
-    from unetviz.trace import cuda_available, trace  # torch loads here, in the pool thread, never at start-up
-
-    report("cuda", cuda_available())
-    report("trace", Traced(analysis.config, device, trace(analysis.config, analysis.shapes, device)))
+def trace_work(tracer: TraceProcess, analysis: Analysis, device: str, report: Report) -> None:
+    cuda, result = tracer.run(analysis.config, analysis.shapes, device)  # torch loads there, not here
+    report("cuda", cuda)
+    report("trace", Traced(analysis.config, device, result))
 
 
 class UpdateWorker(QObject):
@@ -204,6 +204,7 @@ class UpdateWorker(QObject):
         self.render_svg = render_svg
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(3)
+        self.tracer = TraceProcess()
         self._last: Analysed | None = None  # lets a change of view skip the analysis
         self.updates = Lane(self.pool, parent=self)
         self.traces = Lane(self.pool, parent=self)
@@ -224,7 +225,7 @@ class UpdateWorker(QObject):
 
     def request_trace(self, analysis: Analysis, device: str) -> int:
         self._trace_device = device
-        return self.traces.submit(partial(trace_work, analysis, device))
+        return self.traces.submit(partial(trace_work, self.tracer, analysis, device))
 
     def request_export(self, write: Callable[[], object]) -> int:
         return self.exports.submit(lambda report: report("exported", write()))
@@ -242,6 +243,7 @@ class UpdateWorker(QObject):
     def shutdown(self, wait_ms: int = 30_000) -> bool:
         for lane in (self.updates, self.traces):
             lane.cancel()
+        self.tracer.stop()  # a trace still running ends now; its thread then returns at once
         return bool(self.pool.waitForDone(wait_ms))
 
     def _emit_busy(self, _busy: bool) -> None:

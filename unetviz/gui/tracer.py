@@ -1,0 +1,127 @@
+"""Traces run in a child process: torch's import and first trace never hold the GUI process's GIL (they
+did, for up to 200 ms at a time), a crash or out-of-memory inside torch cannot take the window with it,
+and closing the app ends a long CPU trace at once instead of waiting for it.
+
+The child is `python -c "…serve()"`, talking pickles over its stdin and stdout: unlike multiprocessing's
+spawn it never re-imports the parent's main script.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from unetviz.errors import TraceError
+
+if TYPE_CHECKING:
+    from unetviz.config import UNetConfig
+    from unetviz.shapes import ShapeAnalysis
+    from unetviz.trace import TraceResult
+
+CHILD_COMMAND = "from unetviz.gui.tracer import serve; serve()"
+
+
+def serve() -> None:
+    """The child: trace each (config, shapes, device) read from stdin; write the result or the error's text."""
+    # Answers go to the real stdout; anything else that prints (torch, C code) goes to stderr instead.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    requests = sys.stdin.buffer
+    try:
+        from unetviz.trace import cuda_available, trace
+    except ImportError as exc:  # no (working) torch: every trace says so, and the rest of the app works
+        broken = ("error", "TraceError", f"torch cannot be loaded ({exc}); sizes, table and diagram need none")
+        while _next_request(requests) is not None:
+            _send(answers, broken)
+        return
+    while (request := _next_request(requests)) is not None:
+        cfg, shapes, device = request
+        try:
+            _send(answers, ("ok", cuda_available(), trace(cfg, shapes, device)))
+        except Exception as exc:  # sent back as text: the app shows it; a traceback here would reach no one
+            _send(answers, ("error", type(exc).__name__, str(exc)))
+
+
+def _next_request(requests: IO[bytes]) -> Any:
+    try:
+        return pickle.load(requests)
+    except EOFError:  # the app has gone
+        return None
+
+
+def _send(answers: IO[bytes], answer: tuple[Any, ...]) -> None:
+    pickle.dump(answer, answers)
+    answers.flush()
+
+
+class TraceProcess:
+    """One long-lived child that has torch loaded; `run` blocks its (pool) thread until the answer comes."""
+
+    def __init__(self) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._child is not None and self._child.poll() is None
+
+    def warm_up(self) -> None:
+        """Start the child (it loads torch at once) so that the first trace does not wait for it."""
+        self._ensure_started()
+
+    def run(self, cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> tuple[bool, TraceResult]:
+        """(whether torch sees CUDA, the trace); TraceError if it fails or the child dies."""
+        child = self._ensure_started()
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            pickle.dump((cfg, shapes, device), child.stdin)
+            child.stdin.flush()
+            # The answer's classes live in unetviz.trace, which imports torch: load it while the child works
+            # rather than after it answers (a second of this pool thread, nothing of the GUI thread).
+            import unetviz.trace  # noqa: F401
+
+            answer: Any = pickle.load(child.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):  # the child died, or stop() killed it
+            code = child.wait()
+            raise TraceError(
+                f"the trace process stopped (exit code {code}) while tracing on {device}; "
+                "try a smaller input_size/batch_size or the meta device"
+            ) from None
+        if answer[0] == "ok":
+            return bool(answer[1]), answer[2]
+        raise TraceError(answer[2] if answer[1] == "TraceError" else f"{answer[1]}: {answer[2]}")
+
+    def stop(self) -> None:
+        """End the child now, even mid-trace (closing the app); a later run starts a new one."""
+        with self._lock:
+            child, self._child = self._child, None
+        if child is not None:
+            child.kill()
+            child.wait(5)
+            for stream in (child.stdin, child.stdout):
+                _close(stream)
+
+    def _ensure_started(self) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._child is None or self._child.poll() is not None:
+                env = dict(os.environ)
+                # A source checkout that is not installed: the child finds unetviz where this process did.
+                package_root = str(Path(__file__).resolve().parents[2])
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+                self._child = subprocess.Popen(
+                    [sys.executable, "-c", CHILD_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+                )
+            return self._child
+
+
+def _close(stream: IO[bytes] | None) -> None:
+    if stream is not None:
+        try:
+            stream.close()
+        except OSError:  # the pipe broke with the child: nothing left to flush
+            pass
