@@ -6,6 +6,8 @@ import math
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unetviz.config import UNetConfig, load_config
 from unetviz.errors import ConfigError
@@ -150,3 +152,22 @@ def test_engine_imports_no_torch() -> None:
            "print('torch' in sys.modules)"  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@given(
+    depth=st.integers(1, 5),
+    kernel=st.sampled_from([1, 3, 5, 7]),
+    convs=st.integers(1, 3),
+    padding=st.sampled_from(["same", "valid"]),
+    merge=st.sampled_from(["crop", "pad"]),
+    near=st.integers(1, 3000),
+)
+def test_valid_sizes_search_is_exhaustive(
+    depth: int, kernel: int, convs: int, padding: str, merge: str, near: int
+) -> None:
+    cfg = UNetConfig(depth=depth, kernel_size=kernel, convs_per_block=convs, padding=padding, merge=merge,
+                     input_size=(2**depth * 64,) * 2)  # fmt: skip
+    found = valid_sizes_near(cfg, near, 3)
+    brute = [s for s in range(1, near + 3 * 2**depth + 5000) if axis_output(cfg, s) is not None]
+    brute.sort(key=lambda s: (abs(s - near), s))
+    assert [size for size, _ in found] == sorted(brute[:3])

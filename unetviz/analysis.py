@@ -9,7 +9,7 @@ from unetviz.config import UNetConfig
 from unetviz.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes, valid_sizes_near
 
 if TYPE_CHECKING:
-    from unetviz.trace import TraceResult
+    from unetviz.trace_records import TraceResult
 
 VALID_SIZES_SHOWN = 6
 

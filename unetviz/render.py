@@ -5,6 +5,7 @@ graphviz-pure has no PDF output; then the PDF is drawn from the SVG with Qt (vec
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -207,6 +208,7 @@ def _run(binary: str, fmt: str, source: str, extra: list[str] | None = None) -> 
     return done.stdout
 
 
+@functools.lru_cache(maxsize=8)  # keyed on the binary's path: one `-V` per engine per process
 def _engine_version(binary: str) -> str:
     done = subprocess.run([binary, "-V"], capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
     return (done.stderr or done.stdout).decode("utf-8", "replace").strip()

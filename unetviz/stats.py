@@ -8,47 +8,13 @@ figure for a 2×2 stride-2 up-conv, and 2·C per sample for a norm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torchinfo
 
 from unetviz.config import UNetConfig
 from unetviz.model import build_model
 from unetviz.shapes import ShapeAnalysis
-
-
-@dataclass(frozen=True)
-class LayerCount:
-    layer: str
-    type: str
-    ours: int
-    torchinfo: int
-
-    def to_dict(self) -> dict[str, object]:
-        return {"layer": self.layer, "type": self.type, "ours": self.ours, "torchinfo": self.torchinfo}
-
-
-@dataclass(frozen=True)
-class TorchinfoCheck:
-    params: int
-    mult_adds: int
-    params_agree: bool
-    differing: tuple[LayerCount, ...]  # layers whose mult-adds differ from ours, in execution order
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "params": self.params,
-            "mult_adds": self.mult_adds,
-            "params_agree": self.params_agree,
-            "differing_mult_adds": [d.to_dict() for d in self.differing],
-        }
-
-    def differing_types(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for d in self.differing:
-            counts[d.type] = counts.get(d.type, 0) + 1
-        return counts
+from unetviz.trace_records import LayerCount, TorchinfoCheck
 
 
 def torchinfo_check(cfg: UNetConfig, shapes: ShapeAnalysis) -> TorchinfoCheck:

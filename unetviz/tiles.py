@@ -29,9 +29,13 @@ def axis_output(cfg: UNetConfig, size: int) -> int | None:
     return h
 
 
-def valid_sizes_near(cfg: UNetConfig, near: int, count: int = 6, limit: int = 1 << 16) -> list[tuple[int, int]]:
+def valid_sizes_near(cfg: UNetConfig, near: int, count: int = 6) -> list[tuple[int, int]]:
     """The `count` input sizes closest to `near` (per axis) that no pool truncates: (input, output)."""
     found: list[tuple[int, int]] = []
+    # Fitting sizes repeat every 2^depth (the pools) from the smallest one, which is at most
+    # 2^depth·(2·(depth+1)·shrink + 1): this many steps from any `near` find `count` of them.
+    shrink = cfg.convs_per_block * (cfg.kernel_size - 1 - 2 * cfg.conv_padding)
+    limit = 2**cfg.depth * (count + 2 + 2 * (cfg.depth + 1) * shrink)
     for step in range(limit):
         for size in sorted({near - step, near + step}):
             if size < 1 or len(found) >= count:

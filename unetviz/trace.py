@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -13,54 +12,11 @@ from unetviz.config import UNetConfig
 from unetviz.errors import TraceError
 from unetviz.model import build_model
 from unetviz.shapes import Shape, ShapeAnalysis
-from unetviz.stats import TorchinfoCheck, torchinfo_check
+from unetviz.stats import torchinfo_check
+from unetviz.trace_records import Mismatch, TraceResult
 
 DEVICES = ("auto", "cpu", "cuda", "meta")
 MEMORY_HEADROOM = 0.8  # refuse a trace that needs more than this share of the free memory
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    layer: str
-    analytic: Shape | None
-    traced: Shape | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "layer": self.layer,
-            "analytic": list(self.analytic) if self.analytic is not None else None,
-            "traced": list(self.traced) if self.traced is not None else None,
-        }
-
-
-@dataclass(frozen=True)
-class TraceResult:
-    device: str
-    shapes: dict[str, Shape]
-    mismatches: tuple[Mismatch, ...]
-    params: int
-    seconds: float
-    torchinfo: TorchinfoCheck | None = None
-    layer_ms: dict[str, float] = field(default_factory=dict)  # CUDA only
-    peak_memory_bytes: int | None = None  # CUDA only
-    note: str | None = None  # e.g. why a CUDA trace fell back to meta
-
-    @property
-    def agreed(self) -> bool:
-        return not self.mismatches
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "device": self.device,
-            "agreed": self.agreed,
-            "mismatches": [m.to_dict() for m in self.mismatches],
-            "params": self.params,
-            "seconds": round(self.seconds, 4),
-            "torchinfo": self.torchinfo.to_dict() if self.torchinfo is not None else None,
-            "layer_ms": {k: round(v, 4) for k, v in self.layer_ms.items()} or None,
-            "peak_memory_bytes": self.peak_memory_bytes,
-            "note": self.note,
-        }
 
 
 def cuda_available() -> bool:

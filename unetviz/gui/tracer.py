@@ -21,7 +21,7 @@ from unetviz.errors import TraceError
 if TYPE_CHECKING:
     from unetviz.config import UNetConfig
     from unetviz.shapes import ShapeAnalysis
-    from unetviz.trace import TraceResult
+    from unetviz.trace_records import TraceResult
 
 CHILD_COMMAND = "from unetviz.gui.tracer import serve; serve()"
 
@@ -81,10 +81,8 @@ class TraceProcess:
         try:
             pickle.dump((cfg, shapes, device), child.stdin)
             child.stdin.flush()
-            # The answer's classes live in unetviz.trace, which imports torch: load it while the child works
-            # rather than after it answers (a second of this pool thread, nothing of the GUI thread).
-            import unetviz.trace  # noqa: F401
-
+            # The answer's classes live in unetviz.trace_records, which imports no torch: unpickling it here
+            # keeps torch out of the app's process.
             answer: Any = pickle.load(child.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):  # the child died, or stop() killed it
             code = child.wait()

@@ -22,7 +22,7 @@ from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
     from unetviz.graph import Graph
-    from unetviz.trace import TraceResult
+    from unetviz.trace_records import TraceResult
 
 Report = Callable[[str, Any], None]
 Work = Callable[[Report], None]
