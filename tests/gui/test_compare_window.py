@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
+from tests.gui.conftest import MakeWindow
 from unetviz.config import UNetConfig, load_preset
 from unetviz.gui.compare_window import DIFFERS_BRUSH, CompareWindow, padding_twin
 
@@ -97,3 +98,16 @@ def test_bad_b_file_is_a_status_line_and_the_window_lives(make_compare: MakeComp
     window.load_b(bad)
     assert "B not loaded" in window.statusBar().currentMessage()
     assert window.config_b == load_preset("small")
+
+
+def test_main_window_opens_compare_mode_and_feeds_it_a(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = make_window(load_preset("ronneberger2015"))
+    window.commands.compare_padding.trigger()
+    compare = window.compare_window
+    assert compare is not None
+    qtbot.waitUntil(lambda: compare.result is not None, timeout=TIMEOUT_MS)
+    assert (compare.config_a.padding, compare.config_b.padding) == ("valid", "same")
+    with qtbot.waitSignal(compare.compared, timeout=TIMEOUT_MS):
+        window.form.spins["depth"].setValue(3)
+    assert compare.config_a.depth == 3
+    assert cell_texts(compare, "level 4 encoder")[0] == "—"

@@ -50,6 +50,11 @@ class WindowActions:
         self.trace = self._action("&Trace", window.trace_now, "Ctrl+T")
         self.trace.setToolTip("run a dummy input through the real model and compare its sizes with the formulas")
         self.about = self._action("&About unetviz", window.show_about)
+        self.compare = self._action("&Compare with a second config…", window.open_compare, "Ctrl+K")
+        self.compare_padding = self._action(
+            "Compare &valid vs same padding", partial(window.open_compare, twin=True), "Ctrl+Shift+K"
+        )
+        self.compare_padding.setToolTip("this UNet beside its twin with the other padding")
 
         self.views = QActionGroup(window)
         self.view_actions: dict[str, QAction] = {}
@@ -103,6 +108,8 @@ class WindowActions:
             view_menu.addAction(dock.toggleViewAction())
         trace_menu = bar.addMenu("&Trace")
         trace_menu.addAction(self.trace)
+        compare_menu = bar.addMenu("&Compare")
+        compare_menu.addActions([self.compare_padding, self.compare])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about)
 
@@ -117,6 +124,8 @@ class WindowActions:
         bar.addWidget(QLabel(" Device "))
         bar.addWidget(self.device)
         bar.addAction(self.trace)
+        bar.addSeparator()
+        bar.addAction(self.compare_padding)
         self.window.addToolBar(bar)
         self.toolbar = bar
 

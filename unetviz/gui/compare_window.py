@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -220,6 +220,12 @@ class CompareWindow(QMainWindow):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for column in range(1, self.table.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._debounce.stop()
+        self.lane.cancel()
+        self.pool.waitForDone(10_000)
+        event.accept()
 
     # --- the two views move together -----------------------------------------------------------------
 

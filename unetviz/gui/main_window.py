@@ -13,6 +13,7 @@ from unetviz.analysis import Analysis
 from unetviz.config import UNetConfig
 from unetviz.errors import ConfigError, RenderError, TraceError
 from unetviz.gui.actions import WindowActions
+from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
 from unetviz.gui.document import ConfigDocument
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.analysis: Analysis | None = None  # what the table and summary show, with its trace once known
         self.last_error = ""
         self._trace_key: tuple[UNetConfig, str] | None = None
+        self.compare_window: CompareWindow | None = None
         self.document = ConfigDocument(cfg, parent=self)
         self.worker = worker if worker is not None else UpdateWorker(parent=self)
         self.worker.setParent(self)
@@ -147,7 +149,24 @@ class MainWindow(QMainWindow):
 
     # --- results -------------------------------------------------------------------------------------
 
+    def open_compare(self, twin: bool = False) -> CompareWindow:
+        """Compare mode: B starts as a copy of this config, or as its valid/same padding twin."""
+        a = self.document.config
+        b = padding_twin(a) if twin else a.replace(name=f"{a.name} (B)")
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(a, b, render_svg=self.worker.render_svg, parent=self)
+            self.compare_window.setWindowIcon(app_icon())
+        else:
+            self.compare_window.set_a(a)
+            self.compare_window.set_b(b)
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+        return self.compare_window
+
     def _on_config_changed(self, cfg: UNetConfig) -> None:
+        if self.compare_window is not None:
+            self.compare_window.set_a(cfg)
         self.form.set_config(cfg)
         self._update_title()
         self._debounce.start()
@@ -283,6 +302,8 @@ class MainWindow(QMainWindow):
             self.settings.set_last_config(self.document.config)
             self.settings.sync()
         self._debounce.stop()
+        if self.compare_window is not None:
+            self.compare_window.close()
         self.worker.shutdown()
         event.accept()
 
