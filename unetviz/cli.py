@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the desktop app (the default with no command)")
     add_config_arguments(gui)
     gui.add_argument("--screenshot", metavar="FILE", help="render the window offscreen to this PNG and exit")
+    gui.add_argument("--with-trace", action="store_true", help="with --screenshot: wait for the trace verdict too")
     gui.add_argument(
         "--size", default="1280x800", metavar="WxH", help="window size for --screenshot (default 1280x800)"
     )

@@ -85,9 +85,10 @@ def run_app(args: argparse.Namespace) -> int:
     app.setWindowIcon(app_icon())
     settings = AppSettings()
     cfg = initial_config(args, settings.last_config())
-    window = MainWindow(cfg, settings, auto_trace=not screenshot, remember=not screenshot)
+    with_trace = bool(getattr(args, "with_trace", False))
+    window = MainWindow(cfg, settings, auto_trace=with_trace or not screenshot, remember=not screenshot)
     if screenshot:
-        return _screenshot(app, window, screenshot, size)
+        return _screenshot(app, window, screenshot, size, with_trace)
     window.restore_layout()
     window.show()
     _install_excepthook(window)
@@ -95,7 +96,7 @@ def run_app(args: argparse.Namespace) -> int:
     return int(app.exec())
 
 
-def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int]) -> int:
+def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int], with_trace: bool) -> int:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 
     from unetviz.export import write_bytes
@@ -126,7 +127,8 @@ def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[in
         save()
 
     window.resize(*size)
-    window.update_finished.connect(lambda: QTimer.singleShot(0, save))  # after the drawing is laid out
+    ready = window.trace_finished if with_trace else window.update_finished
+    ready.connect(lambda: QTimer.singleShot(0, save))  # after the drawing is laid out
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
     window.show()
     app.exec()
