@@ -190,8 +190,10 @@ class ConfigForm(QWidget):
             return False
 
     def _write(self, cfg: UNetConfig) -> None:
-        if cfg.name in preset_names():
-            self.preset.setCurrentText(cfg.name)
+        # The preset the config was made from, when its name says so ("ronneberger2015 (same)").
+        based_on = [name for name in preset_names() if cfg.name.startswith(name)]
+        if based_on:
+            self.preset.setCurrentText(max(based_on, key=len))
         self.name.setText(cfg.name)
         for field, spin in self.spins.items():
             spin.setValue(getattr(cfg, field))
