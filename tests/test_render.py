@@ -55,7 +55,7 @@ def test_svg_holds_every_label(engine: str, view: str) -> None:
 @pytest.mark.parametrize("view", VIEWS)
 def test_both_engines_draw_the_same_graph(view: str) -> None:
     if system_dot() is None:
-        pytest.skip("no system Graphviz `dot` on PATH")
+        pytest.skip(reason="no system Graphviz `dot` on PATH")
     graph = graph_of("milesial", view)
     assert svg_nodes(render(graph, "svg", engine="system")) == svg_nodes(render(graph, "svg", engine="embedded"))
 

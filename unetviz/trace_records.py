@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-Shape = tuple[int, ...]
+from unetviz.records import Shape
 
 
 @dataclass(frozen=True)

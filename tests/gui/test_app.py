@@ -158,7 +158,7 @@ def test_real_window_appears_under_xvfb(settings_dir: Path) -> None:
             if app.poll() is not None:
                 _out, err = app.communicate()
                 if "xcb" in err and "platform plugin" in err:
-                    pytest.skip(f"Qt's xcb plugin cannot load here: {err.strip().splitlines()[0]}")
+                    pytest.skip(reason=f"Qt's xcb plugin cannot load here: {err.strip().splitlines()[0]}")
                 pytest.fail(f"the app exited with {app.returncode}: {err}")
             assert '"unetviz — small' in tree
         finally:
