@@ -142,34 +142,21 @@ def _block_nodes(analysis: Analysis) -> list[Node]:
     nodes = []
     conv = _conv_text(analysis)
     for block, layers in _blocks(analysis).items():
-        first, last = layers[0], layers[-1]
-        convs = [layer for layer in layers if layer.type.startswith("Conv") and not layer.type.startswith("ConvT")]
-        chain = " → ".join(_edge_size(layer.out_shape) for layer in convs)
+        names = tuple(layer.name for layer in layers)
         params = sum(layer.params for layer in layers)
+        out = _tensor(layers[-1].out_shape)
         if block == "head":
-            nodes.append(
-                Node(
-                    "head",
-                    "output",
-                    "output",
-                    (_tensor(last.out_shape), "conv 1×1"),
-                    tuple(layer.name for layer in layers),
-                    0,
-                    "top",
-                    params,
-                )
-            )
+            nodes.append(Node("head", "output", "output", (out, "conv 1×1"), names, 0, "top", params))
             continue
-        kind = "bottleneck" if block == "bottleneck" else ("encoder" if block.startswith("enc") else "decoder")
-        start = layers[1].in_shape if first.type.startswith("MaxPool") or first.type.startswith("AvgPool") else None
+        kind = "bottleneck" if block == "bottleneck" else "encoder" if block.startswith("enc") else "decoder"
+        convs = [layer for layer in layers if layer.type in ("Conv2d", "Conv3d")]
+        # the chain starts where the convs start: after the pool, or after the concat in a decoder
+        chain = " → ".join(_edge_size(shape) for shape in [convs[0].in_shape, *(c.out_shape for c in convs)])
+        what = conv
         if kind == "decoder":
-            concat = next(layer for layer in layers if layer.type == "Concat")
-            start = concat.out_shape
-        entry = _edge_size(start if start is not None else first.in_shape)
-        lines = (_tensor(last.out_shape), f"{entry} → {chain}", conv, f"{params:,} params")
-        if kind == "decoder":
-            lines = (*lines[:2], f"concat {concat.out_shape[1]} ch, {conv}", lines[3])
-        nodes.append(Node(block, kind, block, lines, tuple(layer.name for layer in layers), first.level, kind, params))
+            what = f"concat {convs[0].in_shape[1]} ch, {conv}"
+        nodes.append(Node(block, kind, block, (out, chain, what, f"{params:,} params"), names, layers[0].level,
+                          kind, params))  # fmt: skip
     return nodes
 
 
@@ -203,9 +190,7 @@ def _blocks_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     blocks = _blocks(analysis)
     for node in _block_nodes(analysis):
         layers = blocks[node.id]
-        kind = role[node.kind] if not (node.id == "enc0") else "DoubleConv"
-        if node.kind == "encoder" and node.id != "enc0":
-            kind = "Down"
+        kind = "Down" if node.kind == "encoder" and node.id != "enc0" else role[node.kind]
         lines = (
             f"{kind}",
             f"in {_tensor(layers[0].in_shape)}",
