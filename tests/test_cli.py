@@ -40,7 +40,7 @@ def test_summary_device_none_skips_trace_and_set_overrides(tmp_path: Path) -> No
     target = tmp_path / "t.json"
     out = unetviz("summary", "--preset", "ronneberger2015", "--set", "padding=same", "--set", "input_size=[576,576]",
                   "--device", "none", "--format", "json", "-o", str(target))  # fmt: skip
-    assert out.returncode == 0 and out.stdout == ""
+    assert out.returncode == 0 and out.stdout == f"wrote {target}\n"
     data = json.loads(target.read_text())
     assert data["trace"] is None and data["output_shape"] == [1, 2, 576, 576]
 
@@ -72,7 +72,8 @@ def test_sizes_and_presets() -> None:
         (["summary", "--config", "/no/such.json"], "config"),
         (["summary", "--device", "gpu"], "--device"),
         (["summary", "--set", "input_size=[32,32]", "--preset", "ronneberger2015"], "input_size"),
-        (["summary", "--device", "none", "-o", "/no/such/dir/out.txt"], "cannot write"),
+        (["summary", "--device", "none", "-o", "/no/such/dir/out.txt"], "cannot write /no/such/dir/out.txt: no such"),
+        (["export", "-o", "/no/such/dir/u.svg"], "cannot write /no/such/dir/u.svg"),
         (["sizes", "--count", "0"], "--count"),
     ],
 )

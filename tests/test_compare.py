@@ -35,7 +35,7 @@ def test_paper_against_same_padding_twin() -> None:
     assert table["parameters"][0] == table["parameters"][1] == "31,030,658"
     words = "\n".join(comparison.differences)
     assert "output 388×388 vs 572×572: valid convolutions lose 184 pixels per axis" in words
-    assert "skips cropped by 4, 16, 40, 88" in words
+    assert "skips cropped by 4, 16, 40, 88 (levels 3→0) vs padded by 0+1, 0+1 (levels 3→2)" in words
     assert "equal parameters (31,030,658)" in words
     assert "enc3.pool sees 143×143" in words  # the honest warning about the twin
 
@@ -71,7 +71,7 @@ def test_vary_three_values() -> None:
 def test_vary_padding_table_reads_without_docs() -> None:
     out = run("compare", "--preset", "ronneberger2015", "--vary", "padding=valid,same")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0].split() == ["padding=valid", "padding=same"]
+    assert out.stdout.splitlines()[0].split() == ["padding=valid", "padding=same", "≠"]
     assert "differences:" in out.stdout and "≠" in out.stdout
 
 
@@ -111,6 +111,8 @@ def test_2d_vs_3d_is_a_statement_not_a_crash() -> None:
         (["compare", "--preset", "small", "--vary", "depth=3"], "--vary"),
         (["compare", "--preset", "small", "--vary", "kernel_size=3,4"], "kernel_size"),
         (["compare", "--preset", "small", "--vary", "colour=1,2"], "colour"),
+        (["compare", "--preset", "small", "--vary", "depth=3,abc"], 'depth: "abc"'),
+        (["compare", "--preset", "small", "--vary", "depth=3,4", "--set-b", "depth=5"], "--set-b"),
     ],
 )
 def test_bad_compare_input(args: list[str], needle: str) -> None:

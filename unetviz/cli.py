@@ -47,6 +47,7 @@ def _output(text: str, path: str | None) -> None:
         from unetviz.export import write_text
 
         write_text(path, text)
+        print(f"wrote {path}")
     else:
         sys.stdout.write(text)
 
@@ -119,15 +120,24 @@ def parse_vary(text: str) -> tuple[str, list[object]]:
     key, raw = parse_assignment(text.split("=", 1)[0] + "=0")[0], text.partition("=")[2]
     try:
         values = json.loads(f"[{raw}]")
-    except json.JSONDecodeError:
-        values = [v.strip() for v in raw.split(",")]
+    except json.JSONDecodeError:  # some are bare words (valid,same): read each on its own
+        values = [_json_or_text(v.strip()) for v in raw.split(",")]
     if len(values) < 2 or "" in values:
         raise ConfigError("--vary", text, "KEY=V1,V2[,…] with at least two values, e.g. padding=valid,same")
     return key, values
 
 
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 def _compare_inputs(args: argparse.Namespace) -> tuple[list[UNetConfig], list[str]]:
     if args.vary:
+        if args.set_a or args.set_b:
+            raise ConfigError("--set-a/--set-b", args.set_a + args.set_b, "--set with --vary (one base config)")
         if len(args.configs) > 1:
             raise ConfigError("compare", args.configs, "one base config (or --preset/--config) with --vary")
         base = load_config(args.configs[0]) if args.configs else config_from_args(args)

@@ -179,8 +179,12 @@ def _skip_words(analysis: Analysis) -> str:
 
 
 def _side(level: Level) -> str:
-    sides = {a for a, _ in level.skip_amounts or ()} | {b for _, b in level.skip_amounts or ()}
-    return str(sides.pop()) if len(sides) == 1 else "/".join(str(s) for s in sorted(sides))
+    """Per side when both sides move alike (`88`), else before+after as in the table (`0+1`)."""
+    per_axis = level.skip_amounts or ()
+    if len(set(per_axis)) > 1:
+        return "; ".join(f"{a}+{b}" for a, b in per_axis)
+    before, after = per_axis[0]
+    return str(before) if before == after else f"{before}+{after}"
 
 
 def compare_all(analyses: list[Analysis], labels: list[str]) -> Comparison:

@@ -14,7 +14,7 @@ DIFFERS = "≠"
 
 
 def to_text(comparison: Comparison) -> str:
-    header = ["", *comparison.labels, ""]
+    header = ["", *comparison.labels, DIFFERS]
     cells = [[row.label, *row.values, DIFFERS if row.differs else ""] for row in comparison.rows]
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *cells]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 def write_bytes(path: str | Path, data: bytes) -> Path:
     """Write `data` to `path` so that a reader sees the old file or the whole new one, never a part."""
     target = Path(path)
+    if not target.parent.is_dir():  # say so about the file asked for, not about the temporary beside it
+        raise FileNotFoundError(errno.ENOENT, "no such folder", str(target))
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else "."
     )

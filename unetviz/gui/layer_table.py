@@ -166,7 +166,8 @@ class LayerTable(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        # The formula takes the spare width: numbers stay next to their headers.
+        self.view.horizontalHeader().setSectionResizeMode(BASE_COLUMNS.index("Formula"), QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self._quiet = False
         layout = QVBoxLayout(self)
