@@ -171,3 +171,12 @@ def test_valid_sizes_search_is_exhaustive(
     brute = [s for s in range(1, near + 3 * 2**depth + 5000) if axis_output(cfg, s) is not None]
     brute.sort(key=lambda s: (abs(s - near), s))
     assert [size for size, _ in found] == sorted(brute[:3])
+
+
+def test_shrink_warning_names_its_cause() -> None:
+    valid = analyze_shapes(load_config("ronneberger2015"))
+    assert "valid padding loses 184×184" in next(w.message for w in valid.warnings if w.kind == "shrink")
+    same = analyze_shapes(load_config("ronneberger2015").replace(padding="same"))
+    assert "cropping after pools of odd sizes loses 12×12" in next(
+        w.message for w in same.warnings if w.kind == "shrink"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from unetviz.channels import decoder_widths
 from unetviz.config import UNetConfig
 from unetviz.errors import ConfigError
 from unetviz.records import (
@@ -316,25 +317,6 @@ class _Builder:
         return amounts
 
 
-def decoder_widths(cfg: UNetConfig) -> tuple[int, tuple[tuple[int, int], ...]]:
-    """The bottleneck's width and, per decoder level 0…depth−1, (first conv's width, block's width)."""
-    widths = cfg.level_widths
-    depth = cfg.depth
-    transpose = cfg.upsampling == "transpose"
-    bottleneck = widths[depth] if transpose else widths[depth] // 2
-    per_level: list[tuple[int, int]] = []
-    c_up = bottleneck
-    for level in range(depth - 1, -1, -1):
-        if transpose:
-            first, out = widths[level], widths[level]
-        else:  # Pytorch-UNet's bilinear scheme: halve the concat, end at half the level width
-            first = (c_up + widths[level]) // 2
-            out = widths[level] // 2 if level > 0 else widths[0]
-        per_level.append((first, out))
-        c_up = out
-    return bottleneck, tuple(reversed(per_level))
-
-
 def analyze_shapes(cfg: UNetConfig) -> ShapeAnalysis:
     """Every layer of `cfg`'s UNet from the formulas; raises ConfigError if a map collapses."""
     b = _Builder(cfg)
@@ -376,15 +358,10 @@ def analyze_shapes(cfg: UNetConfig) -> ShapeAnalysis:
     out_spatial, in_spatial = b.shape[2:], tuple(cfg.input_size)
     lost = tuple(i - o for i, o in zip(in_spatial, out_spatial, strict=True))
     if any(n > 0 for n in lost):
-        b.warnings.append(
-            ShapeWarning(
-                "shrink",
-                None,
-                f"output {size_text(out_spatial)} is smaller than the input {size_text(in_spatial)} "
-                f"(valid padding loses {size_text(lost)}): "
-                "tile the image with overlapping inputs",
-            )
-        )
+        cause = "valid padding" if cfg.padding == "valid" else "cropping after pools of odd sizes"
+        advice = "tile the image with overlapping inputs" if cfg.padding == "valid" else "use an input size that fits"
+        message = f"output {size_text(out_spatial)} is smaller than the input {size_text(in_spatial)} "
+        b.warnings.append(ShapeWarning("shrink", None, message + f"({cause} loses {size_text(lost)}): {advice}"))
     result = ShapeAnalysis(cfg, tuple(b.layers), tuple(levels), tuple(b.warnings), math.ceil(b.rf))
     if result.total_params > MAX_PARAMS:
         raise ConfigError(
