@@ -22,12 +22,12 @@ class Layer:
     level: int
     in_shape: Shape
     out_shape: Shape
-    kernel: int | None
-    stride: int | None
-    padding: int | None
-    params: int
-    mult_adds: int
-    formula: str
+    kernel: int | None = None
+    stride: int | None = None
+    padding: int | None = None
+    params: int = 0
+    mult_adds: int = 0
+    formula: str = ""
     amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
 
     def to_dict(self) -> dict[str, object]:

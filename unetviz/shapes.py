@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 from unetviz.channels import decoder_widths
 from unetviz.config import UNetConfig
@@ -64,17 +65,22 @@ class _Builder:
     def spatial(self) -> Shape:
         return self.shape[2:]
 
-    def _add(self, layer: Layer) -> None:
-        for size in layer.out_shape[2:]:
+    def _step(self, name: str, kind: str, block: str, level: int, out_shape: Shape, formula: str, **extra: Any) -> None:
+        """Append a layer that reads the current map (unless `in_shape` says otherwise) and makes `out_shape`."""
+        for size in out_shape[2:]:
             if size < 1:
                 raise ConfigError(
                     "input_size",
                     list(self.cfg.input_size),
-                    f"an input that stays ≥ 1 at every layer ({layer.name} gives {size_text(layer.out_shape[2:])}); "
+                    f"an input that stays ≥ 1 at every layer ({name} gives {size_text(out_shape[2:])}); "
                     f"try `unetviz sizes` for sizes that fit",
                 )
-        self.layers.append(layer)
-        self.shape = layer.out_shape
+        in_shape = extra.pop("in_shape", self.shape)
+        self.layers.append(Layer(name, kind, block, level, in_shape, out_shape, formula=formula, **extra))
+        self.shape = out_shape
+
+    def _warn(self, kind: str, layer: str, message: str) -> None:
+        self.warnings.append(ShapeWarning(kind, layer, message))
 
     def conv(self, block: str, level: int, index: int, c_out: int, kernel: int, padding: int) -> None:
         c_in = self.shape[1]
@@ -82,112 +88,41 @@ class _Builder:
         out = tuple(conv_out(h, kernel, padding, 1) for h in self.spatial)
         weights = c_out * c_in * kernel**self.d
         name = f"{block}.conv{index}" if block != "head" else "head.conv"
-        formula = _per_axis(
-            [f"({h} − {kernel} + 2·{padding})/1 + 1 = {o}" for h, o in zip(self.spatial, out, strict=True)]
-        )
-        self._add(
-            Layer(
-                name,
-                f"Conv{self.d}d",
-                block,
-                level,
-                self.shape,
-                (self.n, c_out, *out),
-                kernel,
-                1,
-                padding,
-                weights + (c_out if bias else 0),
-                weights * self.n * math.prod(out),
-                formula,
-            )
-        )
+        texts = [f"({h} − {kernel} + 2·{padding})/1 + 1 = {o}" for h, o in zip(self.spatial, out, strict=True)]
+        self._step(name, f"Conv{self.d}d", block, level, (self.n, c_out, *out), _per_axis(texts), kernel=kernel,
+                   stride=1, padding=padding, params=weights + (c_out if bias else 0),
+                   mult_adds=weights * self.n * math.prod(out))  # fmt: skip
         self.rf += (kernel - 1) * self.jump
         if block == "head":
             return
         if self.cfg.norm != "none":
-            kind = "BatchNorm" if self.cfg.norm == "batch" else "InstanceNorm"
-            elements = math.prod(self.shape)
-            per_channel = elements // c_out
-            if self.cfg.norm == "instance" and per_channel // self.n <= 1:
-                raise ConfigError(
-                    "norm",
-                    "instance",
-                    f"batch or none: instance norm at {block}.norm{index} would "
-                    f"normalise a single value ({size_text(self.spatial)}); or a larger input_size",
-                )
-            if self.cfg.norm == "batch" and per_channel <= 1:
-                self.warnings.append(
-                    ShapeWarning(
-                        "norm-single",
-                        f"{block}.norm{index}",
-                        f"{block}.norm{index} sees one value per channel "
-                        f"({size_text(self.spatial)}, batch {self.n}): batch norm cannot train on it",
-                    )
-                )
-            self._add(
-                Layer(
-                    f"{block}.norm{index}",
-                    f"{kind}{self.d}d",
-                    block,
-                    level,
-                    self.shape,
-                    self.shape,
-                    None,
-                    None,
-                    None,
-                    2 * c_out,
-                    elements,
-                    "same size as input",
-                )
-            )
-        self._add(
-            Layer(
-                f"{block}.relu{index}",
-                "ReLU",
-                block,
-                level,
-                self.shape,
-                self.shape,
-                None,
-                None,
-                None,
-                0,
-                0,
-                "same size as input",
-            )
-        )
+            self._norm(block, level, index, c_out)
+        self._step(f"{block}.relu{index}", "ReLU", block, level, self.shape, "same size as input")
+
+    def _norm(self, block: str, level: int, index: int, channels: int) -> None:
+        name = f"{block}.norm{index}"
+        elements = math.prod(self.shape)
+        per_channel = elements // channels
+        if self.cfg.norm == "instance" and per_channel // self.n <= 1:
+            raise ConfigError("norm", "instance", f"batch or none: instance norm at {name} would normalise a "
+                              f"single value ({size_text(self.spatial)}); or a larger input_size")  # fmt: skip
+        if self.cfg.norm == "batch" and per_channel <= 1:
+            self._warn("norm-single", name, f"{name} sees one value per channel ({size_text(self.spatial)}, "
+                       f"batch {self.n}): batch norm cannot train on it")  # fmt: skip
+        kind = "BatchNorm" if self.cfg.norm == "batch" else "InstanceNorm"
+        self._step(name, f"{kind}{self.d}d", block, level, self.shape, "same size as input", params=2 * channels,
+                   mult_adds=elements)  # fmt: skip
 
     def pool(self, block: str, level: int) -> None:
         out = tuple(conv_out(h, POOL_KERNEL, 0, POOL_KERNEL) for h in self.spatial)
         name = f"{block}.pool"
         kind = "MaxPool" if self.cfg.pooling == "max" else "AvgPool"
         formula = _per_axis([f"⌊({h} − 2 + 2·0)/2⌋ + 1 = {o}" for h, o in zip(self.spatial, out, strict=True)])
-        odd = [h for h in self.spatial if h % 2]
-        if odd:
-            self.warnings.append(
-                ShapeWarning(
-                    "odd-pool",
-                    name,
-                    f"{name} pools an odd size {size_text(self.spatial)} → {size_text(out)}: the last row/column is "
-                    "dropped and the skip no longer lines up",
-                )
-            )
-        self._add(
-            Layer(
-                name,
-                f"{kind}{self.d}d",
-                block,
-                level,
-                self.shape,
-                (*self.shape[:2], *out),
-                POOL_KERNEL,
-                POOL_KERNEL,
-                0,
-                0,
-                0,
-                formula,
-            )
-        )
+        if any(h % 2 for h in self.spatial):
+            self._warn("odd-pool", name, f"{name} pools an odd size {size_text(self.spatial)} → {size_text(out)}: "
+                       "the last row/column is dropped and the skip no longer lines up")  # fmt: skip
+        self._step(name, f"{kind}{self.d}d", block, level, (*self.shape[:2], *out), formula, kernel=POOL_KERNEL,
+                   stride=POOL_KERNEL, padding=0)  # fmt: skip
         self.rf += (POOL_KERNEL - 1) * self.jump
         self.jump *= POOL_KERNEL
 
@@ -199,28 +134,13 @@ class _Builder:
             weights = c_in * c_out * UP_KERNEL**self.d
             formula = _per_axis([f"({h} − 1)·2 − 2·0 + 2 = {o}" for h, o in zip(self.spatial, out, strict=True)])
             # A transposed conv multiplies each *input* position by all its weights.
-            self._add(
-                Layer(
-                    name,
-                    f"ConvTranspose{self.d}d",
-                    block,
-                    level,
-                    self.shape,
-                    (self.n, c_out, *out),
-                    UP_KERNEL,
-                    2,
-                    0,
-                    weights + c_out,
-                    weights * self.n * math.prod(self.spatial),
-                    formula,
-                )
-            )
+            self._step(name, f"ConvTranspose{self.d}d", block, level, (self.n, c_out, *out), formula,
+                       kernel=UP_KERNEL, stride=2, padding=0, params=weights + c_out,
+                       mult_adds=weights * self.n * math.prod(self.spatial))  # fmt: skip
         else:
             out = tuple(2 * h for h in self.spatial)
             formula = _per_axis([f"2·{h} = {o}" for h, o in zip(self.spatial, out, strict=True)])
-            self._add(
-                Layer(name, "Upsample", block, level, self.shape, (*self.shape[:2], *out), None, 2, None, 0, 0, formula)
-            )
+            self._step(name, "Upsample", block, level, (*self.shape[:2], *out), formula, stride=2)
             if self.cfg.upsampling == "bilinear":
                 self.rf += self.jump  # linear interpolation reads two neighbours
         self.jump /= 2
@@ -232,88 +152,27 @@ class _Builder:
         amounts = tuple((diff // 2, diff - diff // 2) for diff in diffs)
         if self.cfg.merge == "crop":
             if min(diffs) < 0:
-                raise ConfigError(
-                    "merge",
-                    "crop",
-                    f"pad: at {block} the up-sampled map {size_text(up_spatial)} is "
-                    f"larger than the skip {size_text(skip_spatial)}",
-                )
+                raise ConfigError("merge", "crop", f"pad: at {block} the up-sampled map {size_text(up_spatial)} is "
+                                  f"larger than the skip {size_text(skip_spatial)}")  # fmt: skip
             texts = [f"{s} − {a} − {b} = {u}" for s, (a, b), u in zip(skip_spatial, amounts, up_spatial, strict=True)]
             name = f"{block}.crop"
-            self._add(
-                Layer(
-                    name,
-                    "Crop",
-                    block,
-                    level,
-                    skip,
-                    (*skip[:2], *up_spatial),
-                    None,
-                    None,
-                    None,
-                    0,
-                    0,
-                    "skip " + _per_axis(texts),
-                    amounts,
-                )
-            )
+            self._step(name, "Crop", block, level, (*skip[:2], *up_spatial), "skip " + _per_axis(texts),
+                       in_shape=skip, amounts=amounts)  # fmt: skip
             if any(diffs):
-                self.warnings.append(
-                    ShapeWarning(
-                        "skip-crop",
-                        name,
-                        f"{name}: skip cropped {size_text(skip_spatial)} → {size_text(up_spatial)} "
-                        f"({amounts_text(amounts)})",
-                    )
-                )
-            skip = self.shape
-            self.shape = up_shape
+                self._warn("skip-crop", name, f"{name}: skip cropped {size_text(skip_spatial)} → "
+                           f"{size_text(up_spatial)} ({amounts_text(amounts)})")  # fmt: skip
+            skip, self.shape = self.shape, up_shape
         else:
             texts = [f"{u} + {a} + {b} = {s}" for u, (a, b), s in zip(up_spatial, amounts, skip_spatial, strict=True)]
             name = f"{block}.pad"
-            self._add(
-                Layer(
-                    name,
-                    "Pad",
-                    block,
-                    level,
-                    self.shape,
-                    (*self.shape[:2], *skip_spatial),
-                    None,
-                    None,
-                    None,
-                    0,
-                    0,
-                    "up " + _per_axis(texts),
-                    amounts,
-                )
-            )
+            self._step(name, "Pad", block, level, (*self.shape[:2], *skip_spatial), "up " + _per_axis(texts),
+                       amounts=amounts)  # fmt: skip
             if any(diffs):
-                self.warnings.append(
-                    ShapeWarning(
-                        "skip-pad",
-                        name,
-                        f"{name}: up-sampled map zero-padded {size_text(up_spatial)} → "
-                        f"{size_text(skip_spatial)} ({amounts_text(amounts)})",
-                    )
-                )
+                self._warn("skip-pad", name, f"{name}: up-sampled map zero-padded {size_text(up_spatial)} → "
+                           f"{size_text(skip_spatial)} ({amounts_text(amounts)})")  # fmt: skip
         c_skip, c_up = skip[1], self.shape[1]
-        self._add(
-            Layer(
-                f"{block}.concat",
-                "Concat",
-                block,
-                level,
-                self.shape,
-                (self.n, c_skip + c_up, *self.spatial),
-                None,
-                None,
-                None,
-                0,
-                0,
-                f"[skip, up]: {c_skip} + {c_up} = {c_skip + c_up} channels",
-            )
-        )
+        self._step(f"{block}.concat", "Concat", block, level, (self.n, c_skip + c_up, *self.spatial),
+                   f"[skip, up]: {c_skip} + {c_up} = {c_skip + c_up} channels")  # fmt: skip
         return amounts
 
 
