@@ -148,3 +148,41 @@ def test_bad_export_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["export", "--preset", "small", "-o", str(tmp_path / "x.bmp")]) == 2
     assert "-o" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def _text_width(family: str, bold: bool, size: float, text: str) -> float:
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    font = QFont(family)
+    font.setPixelSize(100)  # measure large, then scale: sizes are fractional points
+    font.setBold(bold)
+    return QFontMetricsF(font).horizontalAdvance(text) * size / 100
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_no_label_overflows_its_box(engine: str, view: str, qapp: object) -> None:
+    """Measured with the fonts a Qt viewer (the app, the PDF) draws with, every line fits inside its node."""
+    svg = render(graph_of("ronneberger2015", view), "svg", engine=engine)
+    root = ET.fromstring(svg)
+    checked = 0
+    for group in root.iter(f"{SVG_NS}g"):
+        if group.get("class") != "node":
+            continue
+        outline = next(e for e in group if e.tag in (f"{SVG_NS}path", f"{SVG_NS}polygon"))
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("d") or outline.get("points") or "")]
+        left, right = min(numbers[0::2]), max(numbers[0::2])
+        for text in group.iter(f"{SVG_NS}text"):
+            if not (text.text or "").strip():
+                continue
+            width = _text_width(
+                text.get("font-family", "Arial"),
+                text.get("font-weight") == "bold",
+                float(text.get("font-size", "14")),
+                text.text or "",
+            )
+            x = float(text.get("x", "0"))
+            start = {"middle": x - width / 2, "end": x - width}.get(text.get("text-anchor", "start"), x)
+            assert left - 1 <= start and start + width <= right + 1, (group.get("id"), text.text, start, width)
+            checked += 1
+    assert checked > 20
