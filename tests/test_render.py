@@ -186,3 +186,16 @@ def test_no_label_overflows_its_box(engine: str, view: str, qapp: object) -> Non
             assert left - 1 <= start and start + width <= right + 1, (group.get("id"), text.text, start, width)
             checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("preset", ["ronneberger2015", "milesial"])
+def test_layers_view_is_a_u_with_straight_skips(engine: str, preset: str) -> None:
+    graph = graph_of(preset, "layers")
+    boxes = layout_boxes(graph, engine)
+    for edge in (e for e in graph.edges if e.kind == "skip"):
+        (sx, sy, _, _), (tx, ty, _, _) = boxes[edge.source], boxes[edge.target]
+        assert sy == pytest.approx(ty), f"{edge.source} → {edge.target} runs straight across"
+        assert sx < tx, "encoder on the left, decoder on the right"
+    assert boxes["dec0_relu2"][1] > boxes["dec0_up"][1], "the decoder climbs (plain y grows upwards)"
+    assert boxes["head_conv"][1] == pytest.approx(boxes["input"][1]), "output beside the input, at the top"

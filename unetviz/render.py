@@ -48,7 +48,7 @@ def _edge_attrs(edge: Edge, view: str) -> dict[str, str]:
         attrs["label"] = f" {edge.label} "
     if edge.kind == "skip":
         attrs["style"] = "dashed"
-        if view != "u":  # beside the chain, not through it
+        if view == "blocks":  # beside the chain, not through it
             attrs.update(constraint="false", tailport="e", headport="e")
     return attrs
 
@@ -78,9 +78,12 @@ def to_dot(graph: Graph) -> str:
             dot.node(node.id, _label(node), **_node_attrs(node, graph.view))
     if graph.view == "u":
         _u_ranks(dot, graph)
+    if graph.view == "layers":
+        _layers_ranks(dot, graph)
+    rising = _rising_nodes(graph)
     for edge in graph.edges:
         attrs = _edge_attrs(edge, graph.view)
-        if graph.view == "u" and edge.kind in ("up", "head"):
+        if edge.kind != "skip" and edge.target in rising:
             # drawn upwards: written target -> source so dot ranks the decoder above its input
             dot.edge(edge.target, edge.source, dir="back", **attrs)
         else:
@@ -95,6 +98,26 @@ def _node_attrs(node: Node, view: str) -> dict[str, str]:
     if view == "u" and node.column in ("encoder", "decoder"):
         attrs["group"] = node.column  # keeps each column a straight vertical line
     return attrs
+
+
+def _rising_nodes(graph: Graph) -> set[str]:
+    """The nodes of the U's right arm, which the data climbs: the decoder and the output."""
+    if graph.view == "u":
+        return {n.id for n in graph.nodes if n.kind in ("decoder", "output")}
+    if graph.view == "layers":
+        return {n.id for n in graph.nodes if n.column.startswith("dec") or n.column == "head"}
+    return set()
+
+
+def _layers_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
+    """Each skip level on one rank (the arrow runs straight across), and the input beside the output."""
+    pairs = [(e.source, e.target) for e in graph.edges if e.kind == "skip"]
+    head = next(n.id for n in graph.nodes if n.column == "head")
+    for left, right in [("input", head), *pairs]:
+        with dot.subgraph() as same:
+            same.attr(rank="same")
+            same.node(left)
+            same.node(right)
 
 
 def _u_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
