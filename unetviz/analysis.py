@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,11 @@ class Analysis:
 
     def valid_input_sizes(self) -> dict[int, list[tuple[int, int]]]:
         """For each distinct input axis size: the nearby sizes no pool truncates, with their output size."""
+        return self._valid_input_sizes
+
+    @functools.cached_property
+    def _valid_input_sizes(self) -> dict[int, list[tuple[int, int]]]:
+        # A search: tables, JSON and comparisons all ask for it, so it runs once per analysis.
         return {
             size: valid_sizes_near(self.config, size, VALID_SIZES_SHOWN)
             for size in dict.fromkeys(self.config.input_size)

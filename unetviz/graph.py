@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from unetviz.analysis import Analysis
 from unetviz.shapes import Layer, size_text
+from unetviz.tables import shape_text
 
 VIEWS = ("u", "blocks", "layers")
 
@@ -76,10 +77,6 @@ class Graph:
         }
 
 
-def _tensor(shape: tuple[int, ...]) -> str:
-    return f"{shape[1]} × {size_text(shape[2:])}"
-
-
 def _edge_size(shape: tuple[int, ...]) -> str:
     spatial = shape[2:]
     return str(spatial[0]) if len(set(spatial)) == 1 else size_text(spatial)
@@ -131,7 +128,7 @@ def _title(analysis: Analysis) -> tuple[str, str]:
     s = analysis.shapes
     cfg = analysis.config
     subtitle = (
-        f"{_tensor(s.input_shape)} → {_tensor(s.output_shape)} · {s.total_params:,} parameters · "
+        f"{shape_text(s.input_shape)} → {shape_text(s.output_shape)} · {s.total_params:,} parameters · "
         f"{cfg.padding} padding, {cfg.upsampling}, {cfg.merge} skips"
     )
     return cfg.name, subtitle
@@ -144,7 +141,7 @@ def _block_nodes(analysis: Analysis) -> list[Node]:
     for block, layers in _blocks(analysis).items():
         names = tuple(layer.name for layer in layers)
         params = sum(layer.params for layer in layers)
-        out = _tensor(layers[-1].out_shape)
+        out = shape_text(layers[-1].out_shape)
         if block == "head":
             nodes.append(Node("head", "output", "output", (out, "conv 1×1"), names, 0, "top", params))
             continue
@@ -166,7 +163,7 @@ def _merge_layer(analysis: Analysis, level: int) -> Layer:
 
 def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     depth = analysis.config.depth
-    input_node = Node("input", "input", "input", (_tensor(analysis.shapes.input_shape),), (), 0, "top")
+    input_node = Node("input", "input", "input", (shape_text(analysis.shapes.input_shape),), (), 0, "top")
     nodes = [input_node, *_block_nodes(analysis)]
     edges = [Edge("input", "enc0", "flow")]
     pool, up = _pool_text(analysis), _up_text(analysis)
@@ -186,15 +183,15 @@ def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
 
 def _blocks_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     role = {"encoder": "DoubleConv", "bottleneck": "Down", "decoder": "Up", "output": "OutConv"}
-    nodes = [Node("input", "input", "input", (_tensor(analysis.shapes.input_shape),), (), 0, "chain")]
+    nodes = [Node("input", "input", "input", (shape_text(analysis.shapes.input_shape),), (), 0, "chain")]
     blocks = _blocks(analysis)
     for node in _block_nodes(analysis):
         layers = blocks[node.id]
         kind = "Down" if node.kind == "encoder" and node.id != "enc0" else role[node.kind]
         lines = (
             f"{kind}",
-            f"in {_tensor(layers[0].in_shape)}",
-            f"out {_tensor(layers[-1].out_shape)}",
+            f"in {shape_text(layers[0].in_shape)}",
+            f"out {shape_text(layers[-1].out_shape)}",
             f"{node.params:,} params",
         )
         nodes.append(Node(node.id, node.kind, node.id, lines, node.layers, node.level, "chain", node.params))
@@ -209,7 +206,7 @@ def _layer_id(name: str) -> str:
 
 
 def _layers_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
-    nodes = [Node("input", "input", "input", (_tensor(analysis.shapes.input_shape),), (), 0, "chain")]
+    nodes = [Node("input", "input", "input", (shape_text(analysis.shapes.input_shape),), (), 0, "chain")]
     edges = []
     previous = "input"
     skip_sources: dict[int, str] = {}
@@ -217,7 +214,7 @@ def _layers_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
         node_id = _layer_id(layer.name)
         # ⌊ ⌋ are missing from the fonts some engines measure with: spell the floor out
         formula = layer.formula.replace("⌊", "floor(").replace("⌋", ")")
-        lines = (f"{layer.type} → {_tensor(layer.out_shape)}", formula)
+        lines = (f"{layer.type} → {shape_text(layer.out_shape)}", formula)
         nodes.append(Node(node_id, "layer", layer.name, lines, (layer.name,), layer.level, layer.block, layer.params))
         if layer.type == "Crop":
             # the crop reads the skip, not the up-sampled map: it hangs off the encoder's last layer

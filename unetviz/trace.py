@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -117,13 +118,9 @@ def trace(cfg: UNetConfig, shapes: ShapeAnalysis, device: str = "auto", cross_ch
         torch.cuda.empty_cache()
         needed = math.ceil(shapes.activation_bytes / 2**20)
         result = _run(cfg, shapes, "meta")
-        result = TraceResult(
-            **{
-                **result.__dict__,
-                "note": f"CUDA ran out of memory (~{needed} MiB of activations); traced on meta instead",
-            }
-        )
+        note = f"CUDA ran out of memory (~{needed} MiB of activations); traced on meta instead"
+        result = dataclasses.replace(result, note=note)
     if cross_check:
         check = torchinfo_check(cfg, shapes)
-        result = TraceResult(**{**result.__dict__, "torchinfo": check})
+        result = dataclasses.replace(result, torchinfo=check)
     return result
