@@ -11,11 +11,11 @@ import statistics
 import time
 from collections.abc import Callable
 
-from unetviz.analysis import analyze
-from unetviz.config import load_config
-from unetviz.graph import VIEWS, build_graph
-from unetviz.render import render, system_dot
-from unetviz.shapes import analyze_shapes
+from unetviz.core.analysis import analyze
+from unetviz.core.config import load_config
+from unetviz.core.shapes import analyze_shapes
+from unetviz.draw.graph import VIEWS, build_graph
+from unetviz.draw.render import render, system_dot
 
 
 def median_ms(func: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -32,7 +32,7 @@ def main() -> None:
     med, worst = median_ms(lambda: analyze_shapes(cfg), 500)
     print(f"analytic engine, ronneberger2015: median {med:.3f} ms, worst {worst:.3f} ms (500 runs)")
 
-    from unetviz.trace import trace
+    from unetviz.network.trace import trace
 
     shapes = analyze_shapes(cfg)
     start = time.perf_counter()

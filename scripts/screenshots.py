@@ -25,7 +25,7 @@ def main() -> None:
 def compare_screenshot(path: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from unetviz.config import load_preset
+    from unetviz.core.config import load_preset
     from unetviz.gui.compare_window import CompareWindow, padding_twin
 
     app = QApplication([])

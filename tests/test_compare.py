@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.analysis import analyze
-from unetviz.compare import compare
-from unetviz.config import load_config
+from unetviz.core.analysis import analyze
+from unetviz.core.config import load_config
+from unetviz.report.compare import compare
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

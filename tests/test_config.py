@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unetviz.config import (
+from unetviz.core.config import (
     FIELD_NAMES,
     UNetConfig,
     apply_assignments,
@@ -19,7 +19,7 @@ from unetviz.config import (
     parse_assignment,
     preset_names,
 )
-from unetviz.errors import ConfigError
+from unetviz.core.errors import ConfigError
 
 BAD_FIELDS: list[tuple[str, Any]] = [
     ("dims", 4),
@@ -169,7 +169,7 @@ json_values = st.recursive(
 
 @given(field=st.sampled_from([*FIELD_NAMES, "colour"]), value=json_values)
 def test_any_value_gives_a_config_or_a_config_error(field: str, value: Any) -> None:
-    from unetviz.analysis import analyze
+    from unetviz.core.analysis import analyze
 
     try:
         cfg = from_dict({field: value})

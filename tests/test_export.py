@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.export import write_bytes, write_text
+from unetviz.report.export import write_bytes, write_text
 
 
 def test_write_text_replaces_whole_file(tmp_path: Path) -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.analysis import analyze
-from unetviz.config import load_config
-from unetviz.errors import ConfigError
-from unetviz.graph import VIEWS, build_graph
-from unetviz.render import to_dot
+from unetviz.core.analysis import analyze
+from unetviz.core.config import load_config
+from unetviz.core.errors import ConfigError
+from unetviz.draw.graph import VIEWS, build_graph
+from unetviz.draw.render import to_dot
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -15,9 +15,9 @@ def run_blocked(blocked: list[str], code: str) -> subprocess.CompletedProcess[st
 def test_core_needs_no_qt() -> None:
     code = (
         "from unetviz import analyze, load_config\n"
-        "from unetviz.compare import compare\n"
-        "from unetviz.graph import build_graph\n"
-        "from unetviz.render import render\n"
+        "from unetviz.report.compare import compare\n"
+        "from unetviz.draw.graph import build_graph\n"
+        "from unetviz.draw.render import render\n"
         "from unetviz.cli import main\n"
         "a = analyze(load_config('ronneberger2015'), device='meta')\n"
         "svg = render(build_graph(a, 'u'), 'svg')\n"
@@ -33,9 +33,9 @@ def test_core_needs_no_qt() -> None:
 def test_analysis_graph_and_tables_need_no_torch() -> None:
     code = (
         "from unetviz import analyze, load_config\n"
-        "from unetviz.graph import build_graph\n"
-        "from unetviz.tables import render_table\n"
-        "from unetviz.compare import compare\n"
+        "from unetviz.draw.graph import build_graph\n"
+        "from unetviz.report.tables import render_table\n"
+        "from unetviz.report.compare import compare\n"
         "a = analyze(load_config('unet3d'))\n"
         "build_graph(a, 'layers'); render_table(a, 'markdown'); compare(a, a)\n"
         "print('ok')\n"

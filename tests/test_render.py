@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.analysis import analyze
 from unetviz.cli import main
-from unetviz.config import load_config, preset_names
-from unetviz.graph import VIEWS, Graph, build_graph
-from unetviz.render import embedded_dot, layout_boxes, render, system_dot
+from unetviz.core.analysis import analyze
+from unetviz.core.config import load_config, preset_names
+from unetviz.draw.graph import VIEWS, Graph, build_graph
+from unetviz.draw.render import embedded_dot, layout_boxes, render, system_dot
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 ENGINES = [
@@ -130,8 +130,8 @@ def test_export_without_dot_on_path_uses_embedded(tmp_path: Path) -> None:
 def test_no_engine_one_line_exit_2_and_still_writes_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("unetviz.render.system_dot", lambda: None)
-    monkeypatch.setattr("unetviz.render.embedded_dot", lambda: None)
+    monkeypatch.setattr("unetviz.draw.render.system_dot", lambda: None)
+    monkeypatch.setattr("unetviz.draw.render.embedded_dot", lambda: None)
     outputs = ["d.svg", "d.dot", "d.json", "d.csv", "d.png"]
     code = main(["export", "--preset", "small", *itertools.chain(*(["-o", str(tmp_path / n)] for n in outputs))])
     assert code == 2

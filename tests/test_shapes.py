@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unetviz.config import UNetConfig, load_config
-from unetviz.errors import ConfigError
-from unetviz.shapes import analyze_shapes, axis_output, valid_sizes_near
+from unetviz.core.config import UNetConfig, load_config
+from unetviz.core.errors import ConfigError
+from unetviz.core.shapes import analyze_shapes, axis_output, valid_sizes_near
 
 # (layer, output edge) from the 2015 paper's Figure 1.
 FIGURE_1 = [
@@ -148,7 +148,7 @@ def test_activation_bytes_counts_every_output() -> None:
 def test_engine_imports_no_torch() -> None:
     import subprocess
 
-    code = "import sys, unetviz.analysis as a, unetviz.config as c; a.analyze(c.load_config('unet3d')); " \
+    code = "import sys, unetviz.core.analysis as a, unetviz.core.config as c; a.analyze(c.load_config('unet3d')); " \
            "print('torch' in sys.modules)"  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

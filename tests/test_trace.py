@@ -7,12 +7,12 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from unetviz.analysis import analyze
-from unetviz.config import UNetConfig, load_config
-from unetviz.errors import ConfigError, TraceError
-from unetviz.model import build_model
-from unetviz.shapes import analyze_shapes
-from unetviz.trace import compare_shapes, trace
+from unetviz.core.analysis import analyze
+from unetviz.core.config import UNetConfig, load_config
+from unetviz.core.errors import ConfigError, TraceError
+from unetviz.core.shapes import analyze_shapes
+from unetviz.network.model import build_model
+from unetviz.network.trace import compare_shapes, trace
 
 
 @st.composite
@@ -92,7 +92,7 @@ def test_compare_shapes_reports_every_disagreement() -> None:
 
 
 def test_trace_refused_when_memory_would_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("unetviz.trace._free_memory_bytes", lambda device: 1 << 20)
+    monkeypatch.setattr("unetviz.network.trace._free_memory_bytes", lambda device: 1 << 20)
     with pytest.raises(TraceError, match="GiB is free"):
         analyze(load_config("ronneberger2015"), device="cpu")
 

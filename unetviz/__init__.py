@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from unetviz.analysis import Analysis, analyze
-from unetviz.config import UNetConfig, load_config
-from unetviz.errors import ConfigError, RenderError, TraceError
+from unetviz.core.analysis import Analysis, analyze
+from unetviz.core.config import UNetConfig, load_config
+from unetviz.core.errors import ConfigError, RenderError, TraceError
 
 __all__ = [
     "Analysis",
@@ -25,7 +25,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "build_model":
-        from unetviz.model import build_model
+        from unetviz.network.model import build_model
 
         return build_model
     raise AttributeError(f"module 'unetviz' has no attribute {name!r}")

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from unetviz.config import UNetConfig, apply_assignments, load_config, preset_description, preset_names
-from unetviz.errors import ConfigError, RenderError, TraceError
+from unetviz.core.config import UNetConfig, apply_assignments, load_config, preset_description, preset_names
+from unetviz.core.errors import ConfigError, RenderError, TraceError
 
 EXIT_USAGE = 2
 
@@ -44,7 +44,7 @@ def config_from_args(args: argparse.Namespace, default_preset: str = "ronneberge
 
 def _output(text: str, path: str | None) -> None:
     if path:
-        from unetviz.export import write_text
+        from unetviz.report.export import write_text
 
         write_text(path, text)
         print(f"wrote {path}")
@@ -53,8 +53,8 @@ def _output(text: str, path: str | None) -> None:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from unetviz.analysis import analyze
-    from unetviz.tables import render_table
+    from unetviz.core.analysis import analyze
+    from unetviz.report.tables import render_table
 
     cfg = config_from_args(args)
     analysis = analyze(cfg, device=None if args.device == "none" else args.device)
@@ -63,7 +63,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_sizes(args: argparse.Namespace) -> int:
-    from unetviz.shapes import valid_sizes_near
+    from unetviz.core.shapes import valid_sizes_near
 
     cfg = config_from_args(args)
     near = args.near if args.near is not None else cfg.input_size[-1]
@@ -94,8 +94,8 @@ def cmd_presets(_args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Every -o in turn; tables, .dot and .json are written even when no engine can draw."""
-    from unetviz.analysis import analyze
-    from unetviz.export import export_file
+    from unetviz.core.analysis import analyze
+    from unetviz.report.export import export_file
 
     cfg = config_from_args(args)
     analysis = analyze(cfg, device=None)
@@ -115,7 +115,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def parse_vary(text: str) -> tuple[str, list[object]]:
     """`KEY=V1,V2,…`: the values read as one JSON list when they parse (`input_size=[64,64],[96,96]`), else strings."""
-    from unetviz.config import parse_assignment
+    from unetviz.core.config import parse_assignment
 
     key, raw = parse_assignment(text.split("=", 1)[0] + "=0")[0], text.partition("=")[2]
     try:
@@ -156,9 +156,9 @@ def _compare_inputs(args: argparse.Namespace) -> tuple[list[UNetConfig], list[st
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from unetviz.analysis import analyze
-    from unetviz.compare import compare_all
-    from unetviz.compare_report import render_comparison
+    from unetviz.core.analysis import analyze
+    from unetviz.report.compare import compare_all
+    from unetviz.report.compare_report import render_comparison
 
     configs, labels = _compare_inputs(args)
     comparison = compare_all([analyze(cfg) for cfg in configs], labels)

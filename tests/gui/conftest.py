@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import UNetConfig, load_preset
+from unetviz.core.config import UNetConfig, load_preset
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.settings import SETTINGS_DIR_ENV, AppSettings
 from unetviz.gui.worker import RenderSvg, UpdateWorker, default_render_svg

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from unetviz.config import load_preset
-from unetviz.errors import ConfigError
+from unetviz.core.config import load_preset
+from unetviz.core.errors import ConfigError
 from unetviz.gui.app import NO_DISPLAY, display_missing, initial_config, parse_size
 from unetviz.gui.settings import SETTINGS_DIR_ENV, AppSettings
 
@@ -100,7 +100,7 @@ def test_first_config_preset_then_last(settings: AppSettings) -> None:
 STARTUP_SCRIPT = """
 import sys, time
 from PySide6.QtWidgets import QApplication
-from unetviz.config import load_preset
+from unetviz.core.config import load_preset
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.settings import AppSettings
 app = QApplication([])

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from tests.gui.conftest import MakeWindow
-from unetviz.config import UNetConfig, load_preset
+from unetviz.core.config import UNetConfig, load_preset
 from unetviz.gui.compare_window import DIFFERS_BRUSH, CompareWindow, padding_twin
 
 TIMEOUT_MS = 15_000

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import UNetConfig, load_preset
+from unetviz.core.config import UNetConfig, load_preset
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.marks import is_invalid

@@ -7,7 +7,7 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import load_preset
+from unetviz.core.config import load_preset
 from unetviz.gui.diagram_view import ZOOM_STEP
 from unetviz.gui.main_window import MainWindow
 

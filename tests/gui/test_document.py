@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import load_preset
+from unetviz.core.config import load_preset
 from unetviz.gui.document import ConfigDocument
 from unetviz.gui.main_window import MainWindow
 

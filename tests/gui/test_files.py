@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import load_config, load_preset
+from unetviz.core.config import load_config, load_preset
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.settings import AppSettings
 
@@ -69,7 +69,7 @@ def test_export_diagram_writes_file(qtbot: QtBot, window: MainWindow, tmp_path: 
 def test_export_table_writes_same_as_cli(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, suffix: str, marker: str
 ) -> None:
-    from unetviz.tables import render_table
+    from unetviz.report.tables import render_table
 
     target = tmp_path / f"table{suffix}"
     with qtbot.waitSignal(window.worker.exported, timeout=EXPORT_TIMEOUT_MS):

@@ -9,10 +9,10 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
-from unetviz.analysis import Analysis, analyze
-from unetviz.config import load_preset
+from unetviz.core.analysis import Analysis, analyze
+from unetviz.core.config import load_preset
 from unetviz.gui.layer_table import SORT_ROLE, TRACE_COLUMNS, WARNING_BRUSH, LayerTable, LayerTableModel
-from unetviz.trace import Mismatch, TraceResult
+from unetviz.network.trace import Mismatch, TraceResult
 
 Mode = QAbstractItemModelTester.FailureReportingMode
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from unetviz.errors import TraceError
+from unetviz.core.errors import TraceError
 from unetviz.gui import app as app_module
 from unetviz.gui import qt_workarounds, worker
 from unetviz.gui.main_window import MainWindow
@@ -103,8 +103,8 @@ def test_trace_process_reports_errors_and_stops_at_once() -> None:
     import threading
     import time
 
-    from unetviz.analysis import analyze
-    from unetviz.config import load_preset
+    from unetviz.core.analysis import analyze
+    from unetviz.core.config import load_preset
     from unetviz.gui.tracer import TraceProcess
 
     analysis = analyze(load_preset("small"))

@@ -8,8 +8,8 @@ import time
 from PySide6.QtCore import QElapsedTimer, QThreadPool, QTimer
 from pytestqt.qtbot import QtBot
 
-from unetviz.config import UNetConfig, load_preset
-from unetviz.graph import Graph
+from unetviz.core.config import UNetConfig, load_preset
+from unetviz.draw.graph import Graph
 from unetviz.gui.worker import Diagram, Lane, Report, UpdateWorker, default_render_svg
 
 from .conftest import MakeWindow

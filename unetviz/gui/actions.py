@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
 
-from unetviz.config import preset_names
-from unetviz.graph import VIEWS
+from unetviz.core.config import preset_names
+from unetviz.draw.graph import VIEWS
 
 if TYPE_CHECKING:
     from unetviz.gui.main_window import MainWindow

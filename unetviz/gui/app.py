@@ -13,8 +13,8 @@ import traceback
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from unetviz.config import UNetConfig
-from unetviz.errors import ConfigError
+from unetviz.core.config import UNetConfig
+from unetviz.core.errors import ConfigError
 
 if TYPE_CHECKING:  # Qt loads inside run_app, after the display check
     from PySide6.QtWidgets import QApplication
@@ -99,7 +99,7 @@ def run_app(args: argparse.Namespace) -> int:
 def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int], with_trace: bool) -> int:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QTimer
 
-    from unetviz.export import write_bytes
+    from unetviz.report.export import write_bytes
 
     outcome: list[int] = []
 

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unetviz.analysis import analyze
-from unetviz.compare import Comparison, compare
-from unetviz.config import UNetConfig, load_config
-from unetviz.errors import ConfigError
+from unetviz.core.analysis import analyze
+from unetviz.core.config import UNetConfig, load_config
+from unetviz.core.errors import ConfigError
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
 from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg
+from unetviz.report.compare import Comparison, compare
 
 DEBOUNCE_MS = 150
 DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))
@@ -53,7 +53,7 @@ def padding_twin(cfg: UNetConfig) -> UNetConfig:
 
 
 def compare_work(a: UNetConfig, b: UNetConfig, render_svg: RenderSvg, started: float, report: Report) -> None:
-    from unetviz.graph import build_graph
+    from unetviz.draw.graph import build_graph
 
     analyses = (analyze(a), analyze(b))
     labels = (a.name, b.name) if a.name != b.name else ("A", "B")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unetviz.config import (
+from unetviz.core.config import (
     MAX_CHANNELS,
     MAX_DEPTH,
     MAX_INPUT_AXIS,
@@ -36,7 +36,7 @@ from unetviz.config import (
     preset_description,
     preset_names,
 )
-from unetviz.errors import ConfigError
+from unetviz.core.errors import ConfigError
 from unetviz.gui.marks import set_invalid
 from unetviz.gui.widths_edit import WidthsEdit
 

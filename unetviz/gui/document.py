@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from unetviz.config import FIELD_NAMES, UNetConfig
+from unetviz.core.config import FIELD_NAMES, UNetConfig
 
 _MERGE_ID = 1
 

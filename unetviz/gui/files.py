@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from unetviz.config import load_config, load_preset
-from unetviz.errors import ConfigError
-from unetviz.export import write_text
-from unetviz.tables import render_table
+from unetviz.core.config import load_config, load_preset
+from unetviz.core.errors import ConfigError
+from unetviz.report.export import write_text
+from unetviz.report.tables import render_table
 
 if TYPE_CHECKING:
     from unetviz.gui.main_window import MainWindow
@@ -35,7 +35,7 @@ TABLE_FORMATS = {".csv": "csv", ".md": "markdown", ".json": "json"}
 
 def export_table_file(analysis: object, path: Path) -> Path:
     """The layer table as the CLI's `summary --format … -o` writes it."""
-    from unetviz.analysis import Analysis
+    from unetviz.core.analysis import Analysis
 
     assert isinstance(analysis, Analysis)
     fmt = TABLE_FORMATS.get(path.suffix.lower())
@@ -45,8 +45,8 @@ def export_table_file(analysis: object, path: Path) -> Path:
 
 
 def export_diagram_file(analysis: object, path: Path, view: str) -> Path:
-    from unetviz.analysis import Analysis
-    from unetviz.export import export_file
+    from unetviz.core.analysis import Analysis
+    from unetviz.report.export import export_file
 
     assert isinstance(analysis, Analysis)
     return export_file(analysis, path, view=view)

@@ -21,9 +21,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTableView, QVBoxLayout, QWidget
 
-from unetviz.analysis import Analysis
-from unetviz.shapes import BYTES_PER_VALUE, Layer
-from unetviz.tables import human, shape_text
+from unetviz.core.analysis import Analysis
+from unetviz.core.shapes import BYTES_PER_VALUE, Layer
+from unetviz.report.tables import human, shape_text
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole

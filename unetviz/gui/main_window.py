@@ -9,9 +9,10 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
-from unetviz.analysis import Analysis
-from unetviz.config import UNetConfig
-from unetviz.errors import ConfigError, RenderError, TraceError
+from unetviz.core.analysis import Analysis
+from unetviz.core.config import UNetConfig
+from unetviz.core.errors import ConfigError, RenderError, TraceError
+from unetviz.core.resources import resources_dir
 from unetviz.gui.actions import WindowActions
 from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
@@ -22,7 +23,6 @@ from unetviz.gui.layer_table import LayerTable
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
 from unetviz.gui.worker import Analysed, Diagram, Traced, UpdateWorker
-from unetviz.resources import resources_dir
 
 DEBOUNCE_MS = 150
 ERROR_STATUS_MS = 15_000

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from unetviz.config import UNetConfig, from_dict
-from unetviz.errors import ConfigError
+from unetviz.core.config import UNetConfig, from_dict
+from unetviz.core.errors import ConfigError
 
 ORGANIZATION = "unetviz"
 APPLICATION = "unetviz"

@@ -7,8 +7,8 @@ from html import escape as _escape
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from unetviz.analysis import Analysis
-from unetviz.tables import human, shape_text
+from unetviz.core.analysis import Analysis
+from unetviz.report.tables import human, shape_text
 
 
 def escape(text: str) -> str:

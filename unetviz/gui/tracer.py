@@ -16,12 +16,12 @@ import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from unetviz.errors import TraceError
+from unetviz.core.errors import TraceError
 
 if TYPE_CHECKING:
-    from unetviz.config import UNetConfig
-    from unetviz.shapes import ShapeAnalysis
-    from unetviz.trace_records import TraceResult
+    from unetviz.core.config import UNetConfig
+    from unetviz.core.shapes import ShapeAnalysis
+    from unetviz.network.trace_records import TraceResult
 
 CHILD_COMMAND = "from unetviz.gui.tracer import serve; serve()"
 
@@ -33,7 +33,7 @@ def serve() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
     try:
-        from unetviz.trace import cuda_available, trace
+        from unetviz.network.trace import cuda_available, trace
     except ImportError as exc:  # no (working) torch: every trace says so, and the rest of the app works
         broken = ("error", "TraceError", f"torch cannot be loaded ({exc}); sizes, table and diagram need none")
         while _next_request(requests) is not None:
@@ -81,7 +81,7 @@ class TraceProcess:
         try:
             pickle.dump((cfg, shapes, device), child.stdin)
             child.stdin.flush()
-            # The answer's classes live in unetviz.trace_records, which imports no torch: unpickling it here
+            # The answer's classes live in unetviz.network.trace_records, which imports no torch: unpickling it here
             # keeps torch out of the app's process.
             answer: Any = pickle.load(child.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):  # the child died, or stop() killed it

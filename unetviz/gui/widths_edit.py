@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
 
-from unetviz.errors import ConfigError
+from unetviz.core.errors import ConfigError
 from unetviz.gui.marks import set_invalid
 
 FOLLOWING_STYLE = "color: palette(placeholder-text); font-style: italic;"

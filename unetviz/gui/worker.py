@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from unetviz.analysis import Analysis, analyze
-from unetviz.config import UNetConfig
+from unetviz.core.analysis import Analysis, analyze
+from unetviz.core.config import UNetConfig
 from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
-    from unetviz.graph import Graph
-    from unetviz.trace_records import TraceResult
+    from unetviz.draw.graph import Graph
+    from unetviz.network.trace_records import TraceResult
 
 Report = Callable[[str, Any], None]
 Work = Callable[[Report], None]
@@ -159,7 +159,7 @@ class Lane(QObject):
 
 
 def default_render_svg(graph: Graph) -> bytes:
-    from unetviz.render import render
+    from unetviz.draw.render import render
 
     return render(graph, "svg", engine="auto")
 
@@ -168,7 +168,7 @@ def update_work(
     cfg: UNetConfig, view: str, known: Analysed | None, render_svg: RenderSvg, started: float, report: Report
 ) -> None:
     """Analyse `cfg` (unless `known` is its analysis already) and draw `view`; report each as it is ready."""
-    from unetviz.graph import build_graph
+    from unetviz.draw.graph import build_graph
 
     if known is None or known.analysis.config != cfg:
         analysis = analyze(cfg)

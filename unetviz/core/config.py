@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unetviz.errors import ConfigError, unknown_field
-from unetviz.resources import presets_dir
+from unetviz.core.errors import ConfigError, unknown_field
+from unetviz.core.resources import presets_dir
 
 MAX_DEPTH = 10
 MAX_CHANNELS = 1 << 20

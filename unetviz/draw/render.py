@@ -16,8 +16,8 @@ from pathlib import Path
 
 import graphviz
 
-from unetviz.errors import RenderError
-from unetviz.graph import Edge, Graph, Node
+from unetviz.core.errors import RenderError
+from unetviz.draw.graph import Edge, Graph, Node
 
 ENGINES = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot", "json")
@@ -262,7 +262,7 @@ def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> byte
         return _run(binary, "png", source, [f"-Gdpi={dpi}"])
     if name == "system":
         return _run(binary, "pdf", source)
-    from unetviz.pdf import svg_to_pdf  # Qt loads only for this
+    from unetviz.draw.pdf import svg_to_pdf  # Qt loads only for this
 
     return svg_to_pdf(_run(binary, "svg", source))
 

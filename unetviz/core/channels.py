@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unetviz.config import UNetConfig
+from unetviz.core.config import UNetConfig
 
 
 def decoder_widths(cfg: UNetConfig) -> tuple[int, tuple[tuple[int, int], ...]]:

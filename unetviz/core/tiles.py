@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unetviz.config import UNetConfig
+from unetviz.core.config import UNetConfig
 
 
 def axis_output(cfg: UNetConfig, size: int) -> int | None:

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from unetviz.analysis import Analysis
-from unetviz.shapes import size_text
+from unetviz.core.analysis import Analysis
+from unetviz.core.shapes import size_text
 
 TABLE_FORMATS = ("table", "json", "csv", "markdown")
 COLUMNS = ("layer", "type", "input", "output", "formula", "params", "mult_adds")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from unetviz.analysis import Analysis
-from unetviz.shapes import Layer, size_text
-from unetviz.tables import shape_text
+from unetviz.core.analysis import Analysis
+from unetviz.core.shapes import Layer, size_text
+from unetviz.report.tables import shape_text
 
 VIEWS = ("u", "blocks", "layers")
 
@@ -249,7 +249,7 @@ _LEGEND = {
 def build_graph(analysis: Analysis, view: str = "u") -> Graph:
     builders = {"u": _u_graph, "blocks": _blocks_graph, "layers": _layers_graph}
     if view not in builders:
-        from unetviz.errors import ConfigError
+        from unetviz.core.errors import ConfigError
 
         raise ConfigError("view", view, "one of " + ", ".join(VIEWS))
     nodes, edges = builders[view](analysis)

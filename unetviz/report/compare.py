@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unetviz.analysis import Analysis
-from unetviz.config import FIELD_NAMES
-from unetviz.records import Level, size_text
-from unetviz.tables import human
+from unetviz.core.analysis import Analysis
+from unetviz.core.config import FIELD_NAMES
+from unetviz.core.records import Level, size_text
+from unetviz.report.tables import human
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from unetviz.channels import decoder_widths
-from unetviz.config import UNetConfig
-from unetviz.errors import ConfigError
-from unetviz.records import (
+from unetviz.core.channels import decoder_widths
+from unetviz.core.config import UNetConfig
+from unetviz.core.errors import ConfigError
+from unetviz.core.records import (
     BYTES_PER_VALUE,
     Layer,
     Level,
@@ -26,7 +26,7 @@ from unetviz.records import (
     axis_names,
     size_text,
 )
-from unetviz.tiles import axis_output, valid_sizes_near
+from unetviz.core.tiles import axis_output, valid_sizes_near
 
 MAX_PARAMS = 10**10
 POOL_KERNEL = 2

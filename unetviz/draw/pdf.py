@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from unetviz.errors import RenderError
+from unetviz.core.errors import RenderError
 
 
 def svg_to_pdf(svg: bytes) -> bytes:

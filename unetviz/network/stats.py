@@ -11,10 +11,10 @@ from __future__ import annotations
 import torch
 import torchinfo
 
-from unetviz.config import UNetConfig
-from unetviz.model import build_model
-from unetviz.shapes import ShapeAnalysis
-from unetviz.trace_records import LayerCount, TorchinfoCheck
+from unetviz.core.config import UNetConfig
+from unetviz.core.shapes import ShapeAnalysis
+from unetviz.network.model import build_model
+from unetviz.network.trace_records import LayerCount, TorchinfoCheck
 
 
 def torchinfo_check(cfg: UNetConfig, shapes: ShapeAnalysis) -> TorchinfoCheck:

@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unetviz.errors import ConfigError
+from unetviz.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from unetviz.analysis import Analysis
+    from unetviz.core.analysis import Analysis
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -54,9 +54,9 @@ def export_file(
     """Write `analysis` to `path`: a diagram (.svg .png .pdf .dot .json graph model) or a layer table
     (.csv .md .txt, or any path with `table_format` csv/markdown/json/table). Atomic; nothing is left
     behind when drawing fails."""
-    from unetviz.graph import build_graph
-    from unetviz.render import render
-    from unetviz.tables import TABLE_FORMATS, render_table
+    from unetviz.draw.graph import build_graph
+    from unetviz.draw.render import render
+    from unetviz.report.tables import TABLE_FORMATS, render_table
 
     target = Path(path)
     suffix = target.suffix.lower()

@@ -9,12 +9,12 @@ import time
 import torch
 from torch import nn
 
-from unetviz.config import UNetConfig
-from unetviz.errors import TraceError
-from unetviz.model import build_model
-from unetviz.shapes import Shape, ShapeAnalysis
-from unetviz.stats import torchinfo_check
-from unetviz.trace_records import Mismatch, TraceResult
+from unetviz.core.config import UNetConfig
+from unetviz.core.errors import TraceError
+from unetviz.core.shapes import Shape, ShapeAnalysis
+from unetviz.network.model import build_model
+from unetviz.network.stats import torchinfo_check
+from unetviz.network.trace_records import Mismatch, TraceResult
 
 DEVICES = ("auto", "cpu", "cuda", "meta")
 MEMORY_HEADROOM = 0.8  # refuse a trace that needs more than this share of the free memory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from unetviz.config import UNetConfig
+from unetviz.core.config import UNetConfig
 
 BYTES_PER_VALUE = 4  # float32 activations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from unetviz.records import Shape
+from unetviz.core.records import Shape
 
 
 @dataclass(frozen=True)

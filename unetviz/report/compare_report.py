@@ -6,8 +6,8 @@ import html
 import json
 import re
 
-from unetviz.compare import Comparison
-from unetviz.errors import RenderError
+from unetviz.core.errors import RenderError
+from unetviz.report.compare import Comparison
 
 COMPARE_FORMATS = ("table", "json", "markdown", "html")
 DIFFERS = "≠"
@@ -48,8 +48,8 @@ def _inline_svg(svg: bytes) -> str:
 
 
 def to_html(comparison: Comparison, engine: str = "auto") -> str:
-    from unetviz.graph import build_graph
-    from unetviz.render import render
+    from unetviz.draw.graph import build_graph
+    from unetviz.draw.render import render
 
     rows = []
     for row in comparison.rows:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    packaged = Path(__file__).resolve().parent / "resources"
+    package = Path(__file__).resolve().parent.parent  # unetviz/
+    packaged = package / "resources"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "resources"
+    return package.parent / "resources"
 
 
 def presets_dir() -> Path:

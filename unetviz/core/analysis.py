@@ -6,11 +6,11 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from unetviz.config import UNetConfig
-from unetviz.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes, valid_sizes_near
+from unetviz.core.config import UNetConfig
+from unetviz.core.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes, valid_sizes_near
 
 if TYPE_CHECKING:
-    from unetviz.trace_records import TraceResult
+    from unetviz.network.trace_records import TraceResult
 
 VALID_SIZES_SHOWN = 6
 
@@ -78,6 +78,6 @@ def analyze(cfg: UNetConfig, device: str | None = None) -> Analysis:
     shapes = analyze_shapes(cfg)
     if device is None or device == "none":
         return Analysis(shapes)
-    from unetviz.trace import trace  # torch loads only when a trace is asked for
+    from unetviz.network.trace import trace  # torch loads only when a trace is asked for
 
     return Analysis(shapes, trace(cfg, shapes, device))

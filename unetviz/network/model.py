@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unetviz.channels import decoder_widths
-from unetviz.config import UNetConfig
-from unetviz.shapes import POOL_KERNEL, UP_KERNEL
+from unetviz.core.channels import decoder_widths
+from unetviz.core.config import UNetConfig
+from unetviz.core.shapes import POOL_KERNEL, UP_KERNEL
 
 
 class Crop(nn.Module):

@@ -1,0 +1,1 @@
+"""The torch-free, Qt-free core: the config, the analytic engine and its records."""

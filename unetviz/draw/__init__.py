@@ -1,0 +1,1 @@
+"""Diagrams: the renderer-free graph, Graphviz rendering and the Qt-drawn PDF."""

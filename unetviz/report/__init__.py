@@ -1,0 +1,1 @@
+"""Tables, comparisons and the one place that writes files."""
