@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unetviz.core.config import UNetConfig
-from unetviz.core.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes, valid_sizes_near
+from unetviz.core.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes
+from unetviz.core.tiles import ValidSizes, valid_sizes_per_axis
 
 if TYPE_CHECKING:
     from unetviz.network.trace_records import TraceResult
@@ -36,17 +37,15 @@ class Analysis:
     def warnings(self) -> tuple[ShapeWarning, ...]:
         return self.shapes.warnings
 
-    def valid_input_sizes(self) -> dict[int, list[tuple[int, int]]]:
-        """For each distinct input axis size: the nearby sizes no pool truncates, with their output size."""
+    def valid_input_sizes(self) -> list[ValidSizes]:
+        """Per input axis (axes that share a rule and a size together): the nearby sizes that every
+        down-sampling divides, with their output size."""
         return self._valid_input_sizes
 
     @functools.cached_property
-    def _valid_input_sizes(self) -> dict[int, list[tuple[int, int]]]:
+    def _valid_input_sizes(self) -> list[ValidSizes]:
         # A search: tables, JSON and comparisons all ask for it, so it runs once per analysis.
-        return {
-            size: valid_sizes_near(self.config, size, VALID_SIZES_SHOWN)
-            for size in dict.fromkeys(self.config.input_size)
-        }
+        return valid_sizes_per_axis(self.config, VALID_SIZES_SHOWN)
 
     def to_dict(self) -> dict[str, Any]:
         s = self.shapes
@@ -58,14 +57,13 @@ class Analysis:
             "trainable_params": s.total_params,
             "mult_adds": s.mult_adds,
             "receptive_field": s.receptive_field,
+            **({"receptive_field_axes": list(s.receptive_field_axes)} if len(set(s.receptive_field_axes)) > 1 else {}),
+            **({"failure": s.failure} if s.failure else {}),
             "activation_bytes": s.activation_bytes,
             "layers": [layer.to_dict() for layer in s.layers],
             "levels": [level.to_dict() for level in s.levels],
             "warnings": [w.to_dict() for w in s.warnings],
-            "valid_input_sizes": [
-                {"near": near, "sizes": [{"input": i, "output": o} for i, o in sizes]}
-                for near, sizes in self.valid_input_sizes().items()
-            ],
+            "valid_input_sizes": [entry.to_dict() for entry in self.valid_input_sizes()],
             "trace": self.trace.to_dict() if self.trace is not None else None,
         }
 
@@ -76,7 +74,7 @@ def analyze(cfg: UNetConfig, device: str | None = None) -> Analysis:
     device=None (or "none") never imports torch.
     """
     shapes = analyze_shapes(cfg)
-    if device is None or device == "none":
+    if device is None or device == "none" or shapes.failure:  # a forward that fails is reported, not traced
         return Analysis(shapes)
     from unetviz.network.trace import trace  # torch loads only when a trace is asked for
 

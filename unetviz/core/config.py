@@ -6,28 +6,49 @@ Imports neither torch nor Qt, so a config can be read and checked before either 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unetviz.core.errors import ConfigError, unknown_field
 from unetviz.core.resources import presets_dir
 
+if TYPE_CHECKING:
+    from unetviz.core.plan import StagePlan
+
 MAX_DEPTH = 10
 MAX_CHANNELS = 1 << 20
 MAX_INPUT_AXIS = 1 << 20
+MAX_KERNEL = 99
+MAX_STRIDE = 16
+MAX_CONVS = 16
 PADDINGS = ("same", "valid")
-NORMS = ("batch", "instance", "none")
-POOLINGS = ("max", "avg")
+NORMS = ("batch", "instance", "group", "none")
+POOLINGS = ("max", "avg", "conv")
 UPSAMPLINGS = ("transpose", "bilinear", "nearest")
-MERGES = ("crop", "pad")
+MERGES = ("crop", "pad", "strict")
+BLOCKS = ("plain", "residual")
+SHORTCUTS = ("pool_conv", "strided_conv")
+CONV_BIASES = ("auto", True, False)
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "gelu", "elu")
+
+# A per-stage value: one for every stage, or one per stage, each one for every axis or one per axis.
+Axes = int | tuple[int, ...]
+PerStage = int | tuple[Axes, ...]
 
 
 @dataclass(frozen=True)
 class UNetConfig:
-    """Everything that defines a UNet and the dummy input traced through it."""
+    """Everything that defines a UNet and the dummy input traced through it.
+
+    Per-stage fields follow nnU-Net's `dynamic_network_architectures` and MONAI's `DynUNet`: stage i is
+    encoder level i (0 … depth), `strides[i]` goes from level i to i+1, a decoder list is indexed by the
+    level it returns to (0 … depth−1). Every list may hold an int (all axes) or a list of `dims` ints.
+    The resolved, per-axis view of all this is `core.plan.resolve_plan(cfg)`.
+    """
 
     dims: int = 2
     in_channels: int = 1
@@ -35,8 +56,8 @@ class UNetConfig:
     depth: int = 4
     base_width: int = 64
     widths: tuple[int, ...] | None = None
-    kernel_size: int = 3
-    convs_per_block: int = 2
+    kernel_size: PerStage = 3
+    convs_per_block: int | tuple[int, ...] = 2
     padding: str = "same"
     norm: str = "batch"
     pooling: str = "max"
@@ -44,14 +65,33 @@ class UNetConfig:
     merge: str = "pad"
     input_size: tuple[int, ...] = (572, 572)
     batch_size: int = 1
+    strides: tuple[Axes, ...] | None = None
+    decoder_convs_per_block: int | tuple[int, ...] | None = None
+    block: str = "plain"
+    decoder_block: str | None = None
+    shortcut: str = "pool_conv"
+    stem_channels: int | None = None
+    conv_bias: str | bool = "auto"
+    norm_groups: int = 8
+    norm_affine: bool = True
+    activation: str = "relu"
+    negative_slope: float = 0.01
+    shared_activation: bool = False
+    dropout: float = 0.0
+    up_kernel_size: PerStage | None = None
+    decoder_kernel_size: tuple[Axes, ...] | None = None
+    up_widths: tuple[int, ...] | None = None
+    decoder_widths: tuple[int, ...] | None = None
+    encoder_first_widths: tuple[int, ...] | None = None
+    deep_supervision: bool | int = False
     name: str = "custom"
 
     def __post_init__(self) -> None:
         # JSON gives lists; the frozen config holds tuples so it stays hashable.
-        if isinstance(self.widths, list):
-            object.__setattr__(self, "widths", tuple(self.widths))
-        if isinstance(self.input_size, list):
-            object.__setattr__(self, "input_size", tuple(self.input_size))
+        for field in _LIST_FIELDS:
+            value = getattr(self, field)
+            if isinstance(value, list):
+                object.__setattr__(self, field, _tuples(value))
         _validate(self)
 
     @property
@@ -61,9 +101,18 @@ class UNetConfig:
             return self.widths
         return tuple(self.base_width * 2**i for i in range(self.depth + 1))
 
+    @functools.cached_property
+    def plan(self) -> StagePlan:
+        """The resolved stage plan (per level, per axis); see `core.plan`."""
+        from unetviz.core.plan import resolve_plan
+
+        return resolve_plan(self)
+
     @property
     def conv_padding(self) -> int:
-        return (self.kernel_size - 1) // 2 if self.padding == "same" else 0
+        """The padding of an isotropic kernel (the 2015 paper's family); per-axis padding is in the plan."""
+        kernel = self.kernel_size if isinstance(self.kernel_size, int) else 3
+        return (kernel - 1) // 2 if self.padding == "same" else 0
 
     def replace(self, **changes: Any) -> UNetConfig:
         unknown = sorted(set(changes) - set(FIELD_NAMES))
@@ -72,17 +121,28 @@ class UNetConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for field in FIELD_NAMES:
-            value = getattr(self, field)
-            out[field] = list(value) if isinstance(value, tuple) else value
-        return out
+        return {field: _lists(getattr(self, field)) for field in FIELD_NAMES}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(UNetConfig))
+# Fields that hold one entry per stage (depth+1) or per decoder level (depth): they follow `depth`.
+STAGE_FIELDS = ("widths", "encoder_first_widths")
+DECODER_FIELDS = ("strides", "up_widths", "decoder_widths", "decoder_kernel_size")
+_LIST_FIELDS = (
+    "widths", "kernel_size", "convs_per_block", "input_size", "strides", "decoder_convs_per_block",
+    "up_kernel_size", "decoder_kernel_size", "up_widths", "decoder_widths", "encoder_first_widths",
+)  # fmt: skip
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+
+
+def _lists(value: Any) -> Any:
+    return [_lists(v) for v in value] if isinstance(value, tuple) else value
 
 
 def _is_int(value: Any) -> bool:
@@ -94,9 +154,39 @@ def _check_int(field: str, value: Any, low: int, high: int) -> None:
         raise ConfigError(field, value, f"an integer from {low} to {high}")
 
 
-def _check_choice(field: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices or not isinstance(value, str):
-        raise ConfigError(field, value, "one of " + ", ".join(choices))
+def _check_choice(field: str, value: Any, choices: tuple[Any, ...]) -> None:
+    if not any(value is c or (isinstance(value, str) and value == c) for c in choices):
+        raise ConfigError(field, value, "one of " + ", ".join(json.dumps(c) for c in choices).replace('"', ""))
+
+
+def _check_axes(field: str, value: Any, entries: int | None, dims: int, ok: Any, what: str) -> None:
+    """An int, or (entries given) a list of that many entries, each an int or a list of `dims` ints."""
+
+    def axes_ok(entry: Any) -> bool:
+        if _is_int(entry):
+            return bool(ok(entry))
+        return isinstance(entry, tuple) and len(entry) == dims and all(_is_int(v) and ok(v) for v in entry)
+
+    whole = f"{what}, or a list of {entries} entries (one per stage), each {what} or a list of {dims} (one per axis)"
+    if _is_int(value):
+        if not ok(value):
+            raise ConfigError(field, value, whole)
+        return
+    if entries is None or not isinstance(value, tuple) or len(value) != entries or not all(map(axes_ok, value)):
+        raise ConfigError(field, value, whole)
+
+
+def _check_int_list(field: str, value: Any, entries: int, low: int, high: int, scalar: bool = False) -> None:
+    """null, (scalar) an int, or a list of `entries` ints from low to high."""
+    if value is None or (scalar and _is_int(value) and low <= value <= high):
+        return
+    allowed = f"null{', an integer' if scalar else ''} or a list of {entries} integers from {low} to {high}"
+    if not isinstance(value, tuple) or len(value) != entries or not all(_is_int(v) and low <= v <= high for v in value):
+        raise ConfigError(field, value, allowed)
+
+
+def _odd(k: int) -> bool:
+    return 1 <= k <= MAX_KERNEL and k % 2 == 1
 
 
 def _validate(cfg: UNetConfig) -> None:
@@ -106,15 +196,22 @@ def _validate(cfg: UNetConfig) -> None:
     _check_int("num_classes", cfg.num_classes, 1, MAX_CHANNELS)
     _check_int("depth", cfg.depth, 1, MAX_DEPTH)
     _check_int("base_width", cfg.base_width, 1, MAX_CHANNELS)
+    stages, levels = cfg.depth + 1, cfg.depth
     if cfg.widths is not None:
-        allowed = f"null or a list of depth+1 = {cfg.depth + 1} integers from 1 to {MAX_CHANNELS}"
-        if not isinstance(cfg.widths, tuple) or len(cfg.widths) != cfg.depth + 1:
+        allowed = f"null or a list of depth+1 = {stages} integers from 1 to {MAX_CHANNELS}"
+        if not isinstance(cfg.widths, tuple) or len(cfg.widths) != stages:
             raise ConfigError("widths", cfg.widths, allowed)
         if not all(_is_int(w) and 1 <= w <= MAX_CHANNELS for w in cfg.widths):
             raise ConfigError("widths", cfg.widths, allowed)
-    if not _is_int(cfg.kernel_size) or cfg.kernel_size < 1 or cfg.kernel_size % 2 == 0 or cfg.kernel_size > 99:
-        raise ConfigError("kernel_size", cfg.kernel_size, "an odd integer from 1 to 99")
-    _check_int("convs_per_block", cfg.convs_per_block, 1, 16)
+    if _is_int(cfg.kernel_size):
+        if not _odd(cfg.kernel_size):  # type: ignore[arg-type]
+            raise ConfigError("kernel_size", cfg.kernel_size, f"an odd integer from 1 to {MAX_KERNEL}")
+    else:
+        _check_axes("kernel_size", cfg.kernel_size, stages, cfg.dims, _odd, f"an odd integer from 1 to {MAX_KERNEL}")
+    if not (_is_int(cfg.convs_per_block) and 1 <= cfg.convs_per_block <= MAX_CONVS):  # type: ignore[operator]
+        _check_int_list("convs_per_block", cfg.convs_per_block, stages, 1, MAX_CONVS)
+        if cfg.convs_per_block is None:
+            raise ConfigError("convs_per_block", None, f"an integer from 1 to {MAX_CONVS} or a list of {stages}")
     _check_choice("padding", cfg.padding, PADDINGS)
     _check_choice("norm", cfg.norm, NORMS)
     _check_choice("pooling", cfg.pooling, POOLINGS)
@@ -126,14 +223,76 @@ def _validate(cfg: UNetConfig) -> None:
     if not all(_is_int(s) and 1 <= s <= MAX_INPUT_AXIS for s in cfg.input_size):
         raise ConfigError("input_size", cfg.input_size, size_allowed)
     _check_int("batch_size", cfg.batch_size, 1, 1 << 16)
+    if cfg.strides is not None:
+        _check_axes("strides", cfg.strides, levels, cfg.dims, lambda s: 1 <= s <= MAX_STRIDE,
+                    f"null (2 on every axis) or an integer from 1 to {MAX_STRIDE}")  # fmt: skip
+        if _is_int(cfg.strides):
+            raise ConfigError("strides", cfg.strides, f"null or a list of depth = {levels} entries")
+    _check_int_list("decoder_convs_per_block", cfg.decoder_convs_per_block, levels, 1, MAX_CONVS, scalar=True)
+    _check_choice("block", cfg.block, BLOCKS)
+    if cfg.decoder_block is not None:
+        _check_choice("decoder_block", cfg.decoder_block, BLOCKS)
+    _check_choice("shortcut", cfg.shortcut, SHORTCUTS)
+    if cfg.stem_channels is not None:
+        _check_int("stem_channels", cfg.stem_channels, 1, MAX_CHANNELS)
+    _check_choice("conv_bias", cfg.conv_bias, CONV_BIASES)
+    _check_int("norm_groups", cfg.norm_groups, 1, MAX_CHANNELS)
+    if not isinstance(cfg.norm_affine, bool):
+        raise ConfigError("norm_affine", cfg.norm_affine, "true or false")
+    _check_choice("activation", cfg.activation, ACTIVATIONS)
+    if isinstance(cfg.negative_slope, bool) or not isinstance(cfg.negative_slope, int | float) \
+            or not -1e6 <= cfg.negative_slope <= 1e6:  # fmt: skip
+        raise ConfigError("negative_slope", cfg.negative_slope, "a number (LeakyReLU's slope below 0, e.g. 0.01)")
+    if not isinstance(cfg.shared_activation, bool):
+        raise ConfigError("shared_activation", cfg.shared_activation, "true or false")
+    if isinstance(cfg.dropout, bool) or not isinstance(cfg.dropout, int | float) or not 0 <= cfg.dropout < 1:
+        raise ConfigError("dropout", cfg.dropout, "a probability p with 0 ≤ p < 1")
+    if cfg.up_kernel_size is not None:
+        _check_axes("up_kernel_size", cfg.up_kernel_size, levels, cfg.dims, lambda k: 1 <= k <= MAX_KERNEL,
+                    f"null (the stride) or an integer from 1 to {MAX_KERNEL}")  # fmt: skip
+    if cfg.decoder_kernel_size is not None:
+        _check_axes("decoder_kernel_size", cfg.decoder_kernel_size, levels, cfg.dims, _odd,
+                    f"null (each level's encoder kernel) or an odd integer from 1 to {MAX_KERNEL}")  # fmt: skip
+        if _is_int(cfg.decoder_kernel_size):
+            raise ConfigError("decoder_kernel_size", cfg.decoder_kernel_size, f"null or a list of depth = {levels}")
+    _check_int_list("up_widths", cfg.up_widths, levels, 1, MAX_CHANNELS)
+    _check_int_list("decoder_widths", cfg.decoder_widths, levels, 1, MAX_CHANNELS)
+    _check_int_list("encoder_first_widths", cfg.encoder_first_widths, stages, 1, MAX_CHANNELS)
+    if not isinstance(cfg.deep_supervision, bool) and not (
+        _is_int(cfg.deep_supervision) and 0 <= cfg.deep_supervision <= levels - 1
+    ):
+        raise ConfigError(
+            "deep_supervision",
+            cfg.deep_supervision,
+            f"true (a head at every decoder level but the top), false, or a count of heads from 0 to {levels - 1}",
+        )
     if not isinstance(cfg.name, str) or not 0 < len(cfg.name) <= 80:
         raise ConfigError("name", cfg.name, "a non-empty string of at most 80 characters")
-    if cfg.upsampling != "transpose" and min(cfg.level_widths[1:]) < 2:
+    _validate_together(cfg)
+
+
+def _validate_together(cfg: UNetConfig) -> None:
+    """Rules between fields: what one field allows depends on another."""
+    interpolating = cfg.upsampling != "transpose"
+    if interpolating and cfg.up_widths is None and cfg.decoder_widths is None and min(cfg.level_widths[1:]) < 2:
         raise ConfigError(
             "widths",
             list(cfg.level_widths),
             f"widths ≥ 2 below level 0 with {cfg.upsampling} up-sampling (the decoder halves them)",
         )
+    if interpolating and cfg.up_widths is not None:
+        raise ConfigError("up_widths", list(cfg.up_widths), "null with bilinear or nearest up-sampling "
+                          "(interpolation keeps the channels)")  # fmt: skip
+    if cfg.up_kernel_size is not None and interpolating:
+        raise ConfigError("up_kernel_size", _lists(cfg.up_kernel_size), "null with bilinear or nearest up-sampling")
+    plan = cfg.plan  # resolving the plan checks what only the resolved, per-axis values show
+    if cfg.norm == "group":
+        from unetviz.core.plan import all_widths
+
+        bad = sorted(w for w in set(all_widths(plan)) if w % cfg.norm_groups)
+        if bad:
+            raise ConfigError("norm_groups", cfg.norm_groups, f"a group count that divides every width "
+                              f"({bad[0]} is not a multiple of {cfg.norm_groups})")  # fmt: skip
 
 
 # --- presets and files ---------------------------------------------------------------------------
@@ -148,12 +307,22 @@ def preset_description(name: str) -> str:
     return str(data.get("description", ""))
 
 
+PRESET_SOURCES = ("paper", "Pytorch-UNet", "nnU-Net", "MONAI", "examples")
+
+
+def preset_source(name: str) -> str:
+    """Where a preset comes from: one of PRESET_SOURCES (the app groups its picker by it)."""
+    data = _read_json(presets_dir() / f"{name}.json", "preset")
+    return str(data.get("source", "examples"))
+
+
 def from_dict(data: Mapping[str, Any], source: str = "config") -> UNetConfig:
     """A config from a JSON object: optional `preset` base, then the given fields on top."""
     if not isinstance(data, Mapping):
         raise ConfigError(source, data, "a JSON object of config fields")
     fields = dict(data)
     fields.pop("description", None)
+    fields.pop("source", None)
     base = UNetConfig()
     preset = fields.pop("preset", None)
     if preset is not None:
@@ -219,6 +388,28 @@ def apply_assignments(cfg: UNetConfig, assignments: list[str]) -> UNetConfig:
     if "dims" in changes and "input_size" not in changes and changes["dims"] in (2, 3) and _is_int(changes["dims"]):
         edge = cfg.input_size[-1]
         changes["input_size"] = (edge,) * changes["dims"]
-    if "depth" in changes and "widths" not in changes:
-        changes["widths"] = None
+    if "dims" in changes:  # per-axis entries no longer fit: keep each stage's in-plane value
+        for field in ("kernel_size", "strides", "up_kernel_size", "decoder_kernel_size"):
+            if field not in changes:
+                changes[field] = _in_plane(getattr(cfg, field))
+    if "depth" in changes:  # per-stage lists no longer fit: back to the defaults unless given too
+        for field in (*STAGE_FIELDS, *DECODER_FIELDS, "up_kernel_size"):
+            if field not in changes:
+                changes[field] = None
+        for field in ("kernel_size", "convs_per_block", "decoder_convs_per_block"):
+            if field not in changes and isinstance(getattr(cfg, field), tuple):
+                changes[field] = _first(getattr(cfg, field)) if field != "decoder_convs_per_block" else None
     return cfg.replace(**changes)
+
+
+def _first(value: Any) -> Any:
+    """The first stage's value, as a scalar when it is the same on every axis."""
+    entry = value[0]
+    return entry[0] if isinstance(entry, tuple) and len(set(entry)) == 1 else entry
+
+
+def _in_plane(value: Any) -> Any:
+    """A per-stage list with each per-axis entry replaced by its in-plane (last axis) value."""
+    if not isinstance(value, tuple):
+        return value
+    return tuple(entry[-1] if isinstance(entry, tuple) else entry for entry in value)

@@ -22,13 +22,14 @@ class Layer:
     level: int
     in_shape: Shape
     out_shape: Shape
-    kernel: int | None = None
-    stride: int | None = None
-    padding: int | None = None
+    kernel: int | tuple[int, ...] | None = None  # an int when every axis has it, else one per axis
+    stride: int | tuple[int, ...] | None = None
+    padding: int | tuple[int, ...] | None = None
     params: int = 0
     mult_adds: int = 0
     formula: str = ""
     amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
+    error: str | None = None  # what torch would raise here (a `strict` concat of unequal sizes)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -36,16 +37,21 @@ class Layer:
             "type": self.type,
             "block": self.block,
             "level": self.level,
-            "kernel": self.kernel,
-            "stride": self.stride,
-            "padding": self.padding,
+            "kernel": _axes(self.kernel),
+            "stride": _axes(self.stride),
+            "padding": _axes(self.padding),
             "input_shape": list(self.in_shape),
             "output_shape": list(self.out_shape),
             "params": self.params,
             "mult_adds": self.mult_adds,
             "formula": self.formula,
             "amounts": [list(a) for a in self.amounts] if self.amounts is not None else None,
+            **({"error": self.error} if self.error else {}),
         }
+
+
+def _axes(value: int | tuple[int, ...] | None) -> int | list[int] | None:
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Level:
 
 @dataclass(frozen=True)
 class ShapeWarning:
-    kind: str  # odd-pool, shrink, skip-crop, skip-pad
+    kind: str  # odd-pool, shrink, skip-crop, skip-pad, norm-single, concat-fails
     layer: str | None
     message: str
 
@@ -88,7 +94,15 @@ class ShapeAnalysis:
     layers: tuple[Layer, ...]
     levels: tuple[Level, ...]
     warnings: tuple[ShapeWarning, ...]
-    receptive_field: int
+    receptive_field: int  # the largest over the axes
+    receptive_field_axes: tuple[int, ...] = ()  # per spatial axis (D, H, W)
+    failure: str | None = None  # the error a forward pass would raise (a `strict` concat), with the layer
+
+    @property
+    def receptive_field_text(self) -> str:
+        """`200 px`, or per axis `44×200×200 px` when the axes differ."""
+        axes = self.receptive_field_axes or (self.receptive_field,)
+        return f"{axes[0] if len(set(axes)) == 1 else size_text(axes)} px"
 
     @property
     def input_shape(self) -> Shape:

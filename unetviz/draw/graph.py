@@ -10,7 +10,8 @@ import itertools
 from dataclasses import dataclass
 
 from unetviz.core.analysis import Analysis
-from unetviz.core.shapes import Layer, size_text
+from unetviz.core.plan import DecoderStage, EncoderStage
+from unetviz.core.shapes import ACTIVATION_TYPES, Layer, axes_text, size_text
 from unetviz.report.tables import shape_text
 
 VIEWS = ("u", "blocks", "layers")
@@ -24,8 +25,9 @@ class Node:
     lines: tuple[str, ...]  # label lines under the title
     layers: tuple[str, ...]  # analysis layer names this node stands for
     level: int
-    column: str  # encoder, bottleneck, decoder, top (input/output), chain
+    column: str  # encoder, bottleneck, decoder, top (input/output), side (deep supervision), chain
     params: int = 0
+    alert: str = ""  # what fails here (a `strict` concat of unequal sizes): drawn in red
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -37,6 +39,7 @@ class Node:
             "level": self.level,
             "column": self.column,
             "params": self.params,
+            **({"alert": self.alert} if self.alert else {}),
         }
 
 
@@ -44,7 +47,7 @@ class Node:
 class Edge:
     source: str
     target: str
-    kind: str  # flow, pool, up, skip, head
+    kind: str  # flow, pool, up, skip, head, residual (a shortcut), fail (a join that fails)
     label: str = ""
 
     def to_dict(self) -> dict[str, str]:
@@ -89,26 +92,49 @@ def _blocks(analysis: Analysis) -> dict[str, list[Layer]]:
     return blocks
 
 
-def _conv_text(analysis: Analysis) -> str:
+NORM_TEXT = {"batch": ", BN", "instance": ", IN", "group": ", GN", "none": ""}
+
+
+def _conv_text(analysis: Analysis, stage: EncoderStage | DecoderStage) -> str:
+    """`2× conv 3×3 same, BN, ReLU`; per axis and with the stride where they differ (`conv 1×3×3`, `/2`)."""
     cfg = analysis.config
-    k = "×".join([str(cfg.kernel_size)] * cfg.dims)
-    norm = {"batch": ", BN", "instance": ", IN", "none": ""}[cfg.norm]
-    return f"{cfg.convs_per_block}× conv {k} {cfg.padding}{norm}, ReLU"
+    kernel = axes_text(stage.kernel)
+    act = ACTIVATION_TYPES[cfg.activation]
+    stride = ""
+    if isinstance(stage, EncoderStage) and stage.down == "conv" and any(s > 1 for s in stage.stride):
+        stride = f" (first /{_stride_text(stage.stride)})"
+    unit = f"conv {kernel}{stride} {cfg.padding}{NORM_TEXT[cfg.norm]}, {act}"
+    if stage.residual:
+        unit = f"res block: 2× {unit}"
+    text = f"{len(stage.widths)}× {unit}"
+    if isinstance(stage, EncoderStage) and stage.stem is not None:
+        text = f"stem conv {kernel}, {text}"
+    return text
 
 
-def _pool_text(analysis: Analysis) -> str:
-    cfg = analysis.config
-    return f"{cfg.pooling} pool {'×'.join(['2'] * cfg.dims)}"
+def _stride_text(stride: tuple[int, ...]) -> str:
+    return str(stride[0]) if len(set(stride)) == 1 else axes_text(stride)
 
 
-def _up_text(analysis: Analysis) -> str:
-    cfg = analysis.config
-    if cfg.upsampling == "transpose":
-        return f"up-conv {'×'.join(['2'] * cfg.dims)}"
-    return f"{'bilinear' if cfg.dims == 2 else 'trilinear'} ×2" if cfg.upsampling == "bilinear" else "nearest ×2"
+def _pool_text(stage: EncoderStage) -> str:
+    if stage.down == "conv":
+        return f"strided conv /{_stride_text(stage.stride)}"
+    return f"{stage.down} pool {axes_text(stage.stride)}"
+
+
+def _up_text(analysis: Analysis, stage: DecoderStage) -> str:
+    if stage.up == "transpose":
+        text = f"up-conv {axes_text(stage.up_kernel)}"
+        return text if stage.up_kernel == stage.stride else f"{text} /{_stride_text(stage.stride)}"
+    scale = _stride_text(stage.stride)
+    if stage.up == "bilinear":
+        return f"{'bilinear' if analysis.config.dims == 2 else 'trilinear'} ×{scale}"
+    return f"nearest ×{scale}"
 
 
 def _skip_text(merge: Layer) -> str:
+    if merge.error:
+        return f"concat fails: {_size_pair(merge)}"
     amounts = merge.amounts or ()
     befores = {a for a, _ in amounts}
     afters = {b for _, b in amounts}
@@ -121,7 +147,21 @@ def _skip_text(merge: Layer) -> str:
         amount = ", ".join(f"{a}/{b}" for a, b in amounts)
     if merge.type == "Crop":
         return f"copy and crop −{amount}"
+    if any(a < 0 or b < 0 for a, b in amounts):
+        return f"copy, pad (negative: crops) {amount}"
     return f"copy, pad +{amount}"
+
+
+def _size_pair(concat: Layer) -> str:
+    """`33 vs 32`: the first axis where a failing concat's skip and up-sampled map differ."""
+    message = concat.error or ""
+    words = message.split()
+    try:
+        expected = words[words.index("size") + 1]
+        got = words[words.index("got") + 2]
+    except (ValueError, IndexError):
+        return "sizes differ"
+    return f"{expected} vs {got}"
 
 
 def _title(analysis: Analysis) -> tuple[str, str]:
@@ -137,7 +177,9 @@ def _title(analysis: Analysis) -> tuple[str, str]:
 def _block_nodes(analysis: Analysis) -> list[Node]:
     """One node per block, with the size chain through it (572 → 570 → 568, as in Figure 1)."""
     nodes = []
-    conv = _conv_text(analysis)
+    plan = analysis.config.plan
+    stages: dict[str, EncoderStage | DecoderStage] = {s.block: s for s in plan.encoder}
+    stages.update({s.block: s for s in plan.decoder})
     for block, layers in _blocks(analysis).items():
         names = tuple(layer.name for layer in layers)
         params = sum(layer.params for layer in layers)
@@ -145,20 +187,35 @@ def _block_nodes(analysis: Analysis) -> list[Node]:
         if block == "head":
             nodes.append(Node("head", "output", "output", (out, "conv 1×1"), names, 0, "top", params))
             continue
+        if block.startswith("ds"):
+            lines = (out, "conv 1×1, deep supervision")
+            nodes.append(Node(block, "side", block, lines, names, layers[0].level, "side", params))
+            continue
         kind = "bottleneck" if block == "bottleneck" else "encoder" if block.startswith("enc") else "decoder"
-        convs = [layer for layer in layers if layer.type in ("Conv2d", "Conv3d")]
-        # the chain starts where the convs start: after the pool, or after the concat in a decoder
+        # the chain runs along the main path's convs: after the pool, or after the concat in a decoder
+        convs = [layer for layer in layers if layer.type in ("Conv2d", "Conv3d") and ".skip_" not in layer.name]
         chain = " → ".join(_edge_size(shape) for shape in [convs[0].in_shape, *(c.out_shape for c in convs)])
-        what = conv
+        what = _conv_text(analysis, stages[block])
+        failed = next((layer for layer in layers if layer.error), None)
         if kind == "decoder":
-            what = f"concat {convs[0].in_shape[1]} ch, {conv}"
+            what = f"concat {convs[0].in_shape[1]} ch, {what}"
+        alert = f"torch.cat fails: {_size_pair(failed)}" if failed else ""
         nodes.append(Node(block, kind, block, (out, chain, what, f"{params:,} params"), names, layers[0].level,
-                          kind, params))  # fmt: skip
+                          kind, params, alert))  # fmt: skip
     return nodes
 
 
 def _merge_layer(analysis: Analysis, level: int) -> Layer:
-    return next(layer for layer in analysis.layers if layer.block == f"dec{level}" and layer.type in ("Crop", "Pad"))
+    """The layer that joins the skip at `level`: its crop or pad, or (a `strict` merge) the concat itself."""
+    joins = [layer for layer in analysis.layers if layer.block == f"dec{level}" and layer.type in ("Crop", "Pad")]
+    if joins:
+        return joins[0]
+    return next(layer for layer in analysis.layers if layer.name == f"dec{level}.concat")
+
+
+def _skip_edge(analysis: Analysis, level: int) -> Edge:
+    merge = _merge_layer(analysis, level)
+    return Edge(f"enc{level}", f"dec{level}", "fail" if merge.error else "skip", _skip_text(merge))
 
 
 def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
@@ -166,23 +223,26 @@ def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     input_node = Node("input", "input", "input", (shape_text(analysis.shapes.input_shape),), (), 0, "top")
     nodes = [input_node, *_block_nodes(analysis)]
     edges = [Edge("input", "enc0", "flow")]
-    pool, up = _pool_text(analysis), _up_text(analysis)
+    plan = analysis.config.plan
     odd = {w.layer for w in analysis.warnings if w.kind == "odd-pool"}
-    for level in range(1, depth + 1):
-        target = f"enc{level}" if level < depth else "bottleneck"
-        note = " (odd size: drops a row)" if f"{target}.pool" in odd else ""
-        edges.append(Edge(f"enc{level - 1}", target, "pool", pool + note))
-    edges.append(Edge("bottleneck", f"dec{depth - 1}", "up", up))
-    for level in range(depth - 1, 0, -1):
-        edges.append(Edge(f"dec{level}", f"dec{level - 1}", "up", up))
+    for stage in plan.encoder[1:]:
+        level = stage.level
+        target = stage.block
+        uneven = f"{target}.pool" in odd or f"{target}.conv1" in odd or f"{target}.res1.conv1" in odd
+        note = " (odd size: drops a row)" if uneven else ""
+        edges.append(Edge(f"enc{level - 1}", target, "pool", _pool_text(stage) + note))
+    for dec in plan.decoder:
+        source = "bottleneck" if dec.level == depth - 1 else f"dec{dec.level + 1}"
+        edges.append(Edge(source, dec.block, "up", _up_text(analysis, dec)))
     for level in range(depth):
-        edges.append(Edge(f"enc{level}", f"dec{level}", "skip", _skip_text(_merge_layer(analysis, level))))
+        edges.append(_skip_edge(analysis, level))
     edges.append(Edge("dec0", "head", "head", "conv 1×1"))
+    edges += [Edge(f"dec{n.level}", n.id, "head", "deep supervision") for n in nodes if n.kind == "side"]
     return nodes, edges
 
 
 def _blocks_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
-    role = {"encoder": "DoubleConv", "bottleneck": "Down", "decoder": "Up", "output": "OutConv"}
+    role = {"encoder": "DoubleConv", "bottleneck": "Down", "decoder": "Up", "output": "OutConv", "side": "OutConv"}
     nodes = [Node("input", "input", "input", (shape_text(analysis.shapes.input_shape),), (), 0, "chain")]
     blocks = _blocks(analysis)
     for node in _block_nodes(analysis):
@@ -194,10 +254,13 @@ def _blocks_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
             f"out {shape_text(layers[-1].out_shape)}",
             f"{node.params:,} params",
         )
-        nodes.append(Node(node.id, node.kind, node.id, lines, node.layers, node.level, "chain", node.params))
-    edges = [Edge(a.id, b.id, "flow") for a, b in itertools.pairwise(nodes)]
+        nodes.append(Node(node.id, node.kind, node.id, lines, node.layers, node.level, "chain", node.params,
+                          node.alert))  # fmt: skip
+    main = [n for n in nodes if n.kind != "side"]
+    edges = [Edge(a.id, b.id, "flow") for a, b in itertools.pairwise(main)]
+    edges += [Edge(f"dec{n.level}", n.id, "head", "deep supervision") for n in nodes if n.kind == "side"]
     for level in range(analysis.config.depth):
-        edges.append(Edge(f"enc{level}", f"dec{level}", "skip", _skip_text(_merge_layer(analysis, level))))
+        edges.append(_skip_edge(analysis, level))
     return nodes, edges
 
 
@@ -210,20 +273,41 @@ def _layers_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     edges = []
     previous = "input"
     skip_sources: dict[int, str] = {}
+    block_inputs: dict[str, str] = {}  # residual block prefix -> the node its shortcut starts from
+    shortcut_ends: dict[str, str] = {}
+    merge = analysis.config.merge
     for layer in analysis.layers:
         node_id = _layer_id(layer.name)
         # ⌊ ⌋ are missing from the fonts some engines measure with: spell the floor out
         formula = layer.formula.replace("⌊", "floor(").replace("⌋", ")")
         lines = (f"{layer.type} → {shape_text(layer.out_shape)}", formula)
-        nodes.append(Node(node_id, "layer", layer.name, lines, (layer.name,), layer.level, layer.block, layer.params))
+        alert = f"torch.cat fails: {_size_pair(layer)}" if layer.error else ""
+        nodes.append(Node(node_id, "layer", layer.name, lines, (layer.name,), layer.level, layer.block, layer.params,
+                          alert))  # fmt: skip
+        prefix, _, short = layer.name.rpartition(".")
+        if layer.block.startswith("ds"):  # a deep-supervision head hangs off its decoder level's output
+            edges.append(Edge(previous, node_id, "head"))
+            continue
+        if ".res" in layer.name and short.startswith("conv1") and prefix not in block_inputs:
+            block_inputs[prefix] = previous
+        if short.startswith("skip_"):  # a residual shortcut: from the block's input, beside the main path
+            source = shortcut_ends.get(prefix, block_inputs[prefix])
+            edges.append(Edge(source, node_id, "residual"))
+            shortcut_ends[prefix] = node_id
+            continue
+        if short == "add":
+            edges.append(Edge(shortcut_ends.get(prefix, block_inputs[prefix]), node_id, "residual",
+                              "" if prefix in shortcut_ends else "identity"))  # fmt: skip
         if layer.type == "Crop":
             # the crop reads the skip, not the up-sampled map: it hangs off the encoder's last layer
             edges.append(Edge(skip_sources[layer.level], node_id, "skip", _skip_text(layer)))
             edges.append(Edge(node_id, _layer_id(f"{layer.block}.concat"), "flow"))
             continue
-        if layer.type == "Concat" and analysis.config.merge == "pad":
+        if layer.type == "Concat" and merge == "pad":
             edges.append(Edge(skip_sources[layer.level], node_id, "skip", "copy"))
-        if not (layer.type == "Concat" and analysis.config.merge == "crop"):
+        if layer.type == "Concat" and merge == "strict":
+            edges.append(Edge(skip_sources[layer.level], node_id, "fail" if layer.error else "skip", _skip_text(layer)))
+        if not (layer.type == "Concat" and merge == "crop"):
             edges.append(Edge(previous, node_id, "flow"))
         else:
             edges.append(Edge(_layer_id(f"{layer.block}.up"), node_id, "flow"))
@@ -233,6 +317,18 @@ def _layers_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     return nodes, edges
 
 
+def _legend(view: str, edges: list[Edge]) -> tuple[tuple[str, str], ...]:
+    """The legend of a view: its fixed rows, then a row for each extra edge kind the graph uses."""
+    kinds = {e.kind for e in edges}
+    extra = [(k, text) for k, text in _EXTRA_LEGEND if k in kinds and k not in {row[0] for row in _LEGEND[view]}]
+    return (*_LEGEND[view], *extra)
+
+
+_EXTRA_LEGEND = (
+    ("residual", "residual shortcut"),
+    ("head", "conv 1×1 head"),
+    ("fail", "concat fails (sizes differ)"),
+)
 _LEGEND = {
     "u": (
         ("flow", "input"),
@@ -254,4 +350,4 @@ def build_graph(analysis: Analysis, view: str = "u") -> Graph:
         raise ConfigError("view", view, "one of " + ", ".join(VIEWS))
     nodes, edges = builders[view](analysis)
     title, subtitle = _title(analysis)
-    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), _LEGEND[view])
+    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), _legend(view, edges))

@@ -31,14 +31,26 @@ FILL = {
     "bottleneck": ("#ebe4f7", "#6b46c1"),
     "decoder": ("#dff3e3", "#2f855a"),
     "layer": ("#ffffff", "#555555"),
+    "side": ("#f1f1f1", "#0f8b8d"),
 }
-EDGE_COLOUR = {"flow": "#2b6cb0", "pool": "#c53030", "up": "#2f855a", "skip": "#6b7280", "head": "#0f8b8d"}
+EDGE_COLOUR = {
+    "flow": "#2b6cb0",
+    "pool": "#c53030",
+    "up": "#2f855a",
+    "skip": "#6b7280",
+    "head": "#0f8b8d",
+    "residual": "#9c6d1e",
+    "fail": "#e00000",
+}
+ALERT_COLOUR = "#e00000"
 
 
 def _label(node: Node) -> str:
     title = f'<FONT POINT-SIZE="13"><B>{html.escape(node.title)}</B></FONT>'
     lines = [html.escape(node.lines[0])] if node.lines else []
     lines += [f'<FONT POINT-SIZE="10" COLOR="#333333">{html.escape(line)}</FONT>' for line in node.lines[1:]]
+    if node.alert:
+        lines.append(f'<FONT POINT-SIZE="10" COLOR="{ALERT_COLOUR}"><B>{html.escape(node.alert)}</B></FONT>')
     return "<" + "<BR/>".join([title, *lines]) + ">"
 
 
@@ -46,8 +58,11 @@ def _edge_attrs(edge: Edge, view: str) -> dict[str, str]:
     attrs = {"color": EDGE_COLOUR[edge.kind], "fontcolor": EDGE_COLOUR[edge.kind], "penwidth": "1.6"}
     if edge.label:
         attrs["label"] = f" {edge.label} "
-    if edge.kind == "skip":
+    if edge.kind in ("skip", "fail", "residual"):
         attrs["style"] = "dashed"
+    if edge.kind == "fail":
+        attrs["penwidth"] = "2.4"
+    if edge.kind in ("skip", "fail"):
         if view == "blocks":  # beside the chain, not through it
             attrs.update(constraint="false", tailport="e", headport="e")
     return attrs
@@ -83,7 +98,7 @@ def to_dot(graph: Graph) -> str:
     rising = _rising_nodes(graph)
     for edge in graph.edges:
         attrs = _edge_attrs(edge, graph.view)
-        if edge.kind != "skip" and edge.target in rising:
+        if edge.kind not in ("skip", "fail") and edge.target in rising:
             # drawn upwards: written target -> source so dot ranks the decoder above its input
             dot.edge(edge.target, edge.source, dir="back", **attrs)
         else:
@@ -95,6 +110,8 @@ def to_dot(graph: Graph) -> str:
 def _node_attrs(node: Node, view: str) -> dict[str, str]:
     fill, border = FILL[node.kind]
     attrs = {"id": node.id, "fillcolor": fill, "color": border, "penwidth": "1.4"}
+    if node.alert:
+        attrs.update(color=ALERT_COLOUR, penwidth="2.6")
     if view == "u" and node.column in ("encoder", "decoder"):
         attrs["group"] = node.column  # keeps each column a straight vertical line
     return attrs
@@ -105,13 +122,13 @@ def _rising_nodes(graph: Graph) -> set[str]:
     if graph.view == "u":
         return {n.id for n in graph.nodes if n.kind in ("decoder", "output")}
     if graph.view == "layers":
-        return {n.id for n in graph.nodes if n.column.startswith("dec") or n.column == "head"}
+        return {n.id for n in graph.nodes if n.column.startswith(("dec", "ds")) or n.column == "head"}
     return set()
 
 
 def _layers_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
     """Each skip level on one rank (the arrow runs straight across), and the input beside the output."""
-    pairs = [(e.source, e.target) for e in graph.edges if e.kind == "skip"]
+    pairs = [(e.source, e.target) for e in graph.edges if e.kind in ("skip", "fail")]
     head = next(n.id for n in graph.nodes if n.column == "head")
     for left, right in [("input", head), *pairs]:
         with dot.subgraph() as same:
@@ -127,11 +144,14 @@ def _u_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
         top.node("input")
         top.node("head")
     dot.edge("input", "head", style="invis", weight="0")
+    sides = {n.level: n.id for n in graph.nodes if n.kind == "side"}
     for level in levels:
         with dot.subgraph() as same:
             same.attr(rank="same")
             same.node(f"enc{level}")
             same.node(f"dec{level}")
+            if level in sides:  # a deep-supervision head beside its decoder level
+                same.node(sides[level])
 
 
 def _layers_body(dot: graphviz.Digraph, graph: Graph) -> None:
@@ -144,7 +164,7 @@ def _layers_body(dot: graphviz.Digraph, graph: Graph) -> None:
                 dot.node(node.id, _label(node), **_node_attrs(node, graph.view))
             continue
         kind = "encoder" if block.startswith("enc") else "decoder" if block.startswith("dec") else "bottleneck"
-        fill, border = FILL[kind] if block != "head" else FILL["output"]
+        fill, border = FILL[kind] if block != "head" and not block.startswith("ds") else FILL["output"]
         with dot.subgraph(name=f"cluster_{block}") as cluster:
             cluster.attr(
                 label=f"<<B>{block}</B>>",
@@ -159,8 +179,9 @@ def _layers_body(dot: graphviz.Digraph, graph: Graph) -> None:
 
 
 def _legend(dot: graphviz.Digraph, graph: Graph) -> None:
+    dashed = ("skip", "fail", "residual")
     rows = "".join(
-        f'<TR><TD><FONT COLOR="{EDGE_COLOUR[kind]}"><B>{"- - →" if kind == "skip" else "——→"}</B></FONT></TD>'
+        f'<TR><TD><FONT COLOR="{EDGE_COLOUR[kind]}"><B>{"- - →" if kind in dashed else "——→"}</B></FONT></TD>'
         f'<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>'
         for kind, text in graph.legend
     )

@@ -232,9 +232,11 @@ class MainWindow(QMainWindow):
         if node_id is not None and self.diagram.diagram is not None:
             self.table.select_layers(list(self.diagram.diagram.graph.node(node_id).layers))
 
-    def _on_size_chosen(self, near: int, size: int) -> None:
+    def _on_size_chosen(self, near: int, size: int, axes: str = "") -> None:
         cfg = self.document.config
-        sizes = tuple(size if s == near else s for s in cfg.input_size)
+        names = ("D", "H", "W")[3 - cfg.dims :]
+        chosen = set(axes.split(",")) if axes else set(names)
+        sizes = tuple(size if s == near and a in chosen else s for a, s in zip(names, cfg.input_size, strict=True))
         try:
             self.document.edit(cfg.replace(input_size=sizes), f"Input size {size}")
         except ConfigError as exc:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
+from unetviz.core.tiles import ValidSizes
 from unetviz.report.tables import human, shape_text
 
 
@@ -16,7 +17,7 @@ def escape(text: str) -> str:
 
 
 class SummaryPanel(QScrollArea):
-    size_chosen = Signal(int, int)  # (the current axis size it replaces, the valid size chosen)
+    size_chosen = Signal(int, int, str)  # (the axis size it replaces, the valid size chosen, axes: "" all or "D,H")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,10 +36,10 @@ class SummaryPanel(QScrollArea):
         layout.addWidget(self.label)
         self.setWidget(inner)
         self.analysis: Analysis | None = None
-        self.valid_sizes: dict[int, list[tuple[int, int]]] = {}
+        self.valid_sizes: list[ValidSizes] = []
         self.trace_status = "not run"
 
-    def set_analysis(self, analysis: Analysis, valid_sizes: dict[int, list[tuple[int, int]]]) -> None:
+    def set_analysis(self, analysis: Analysis, valid_sizes: list[ValidSizes]) -> None:
         """Show `analysis`; `valid_sizes` is its valid_input_sizes(), computed by the worker."""
         self.analysis, self.valid_sizes = analysis, valid_sizes
         self._refresh()
@@ -64,18 +65,20 @@ class SummaryPanel(QScrollArea):
             ("parameters", f"{s.total_params:,} total, {s.total_params:,} trainable"),
             ("mult-adds", f"{s.mult_adds:,} ({human(s.mult_adds)})"),
             ("activations", f"{human(s.activation_bytes, 'B')} (float32, every layer's output)"),
-            ("receptive field", f"{s.receptive_field} px"),
+            ("receptive field", s.receptive_field_text),
             ("trace", self._trace_html(a)),
         ]
         parts = [f"<h3 style='margin:0'>{escape(cfg.name)}</h3>", "<table cellspacing='3'>"]
         parts += [f"<tr><td style='white-space:nowrap'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows]
         parts.append("</table>")
         parts.append("<p><b>valid input sizes</b> (no pool drops a row; input→output, click to use)</p>")
-        for near, sizes in self.valid_sizes.items():
+        for entry in self.valid_sizes:
+            near, axes = entry.near, ",".join(entry.axes)
             links = [
-                f"<b>{i}→{o}</b>" if i == near else f"<a href='size:{near}:{i}'>{i}→{o}</a>" for i, o in sizes
+                f"<b>{i}→{o}</b>" if i == near else f"<a href='size:{near}:{i}:{axes}'>{i}→{o}</a>"
+                for i, o in entry.sizes
             ] or ["none: this configuration collapses every input"]
-            parts.append(f"<p>near {near}: {' · '.join(links)}</p>")
+            parts.append(f"<p>{escape(entry.label)}: {' · '.join(links)}</p>")
         if a.warnings:
             parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
             parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
@@ -103,5 +106,5 @@ class SummaryPanel(QScrollArea):
     def _on_link(self, link: str) -> None:
         kind, _, rest = link.partition(":")
         if kind == "size":
-            near, size = (int(x) for x in rest.split(":"))
-            self.size_chosen.emit(near, size)
+            near, size, axes = [*rest.split(":"), ""][:3]
+            self.size_chosen.emit(int(near), int(size), axes)

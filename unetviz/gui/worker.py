@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from unetviz.core.analysis import Analysis, analyze
 from unetviz.core.config import UNetConfig
+from unetviz.core.tiles import ValidSizes
 from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
@@ -29,13 +30,10 @@ Work = Callable[[Report], None]
 RenderSvg = Callable[["Graph"], bytes]
 
 
-ValidSizes = dict[int, list[tuple[int, int]]]
-
-
 @dataclass(frozen=True)
 class Analysed:
     analysis: Analysis
-    valid_sizes: ValidSizes  # Analysis.valid_input_sizes(): a search, so it runs here and not on the GUI thread
+    valid_sizes: list[ValidSizes]  # Analysis.valid_input_sizes(): a search, so it runs here and not on the GUI thread
 
 
 @dataclass(frozen=True)

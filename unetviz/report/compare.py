@@ -56,8 +56,8 @@ def _skip(level: Level | None) -> str:
 
 def _valid_sizes(analysis: Analysis) -> str:
     parts = []
-    for near, sizes in analysis.valid_input_sizes().items():
-        parts.append(f"near {near}: " + ", ".join(f"{i}→{o}" for i, o in sizes[:5]))
+    for entry in analysis.valid_input_sizes():
+        parts.append(f"{entry.label}: " + ", ".join(f"{i}→{o}" for i, o in entry.sizes[:5]))
     return "; ".join(parts)
 
 
@@ -91,7 +91,7 @@ def _rows(analyses: tuple[Analysis, ...]) -> list[CompareRow]:
         CompareRow("totals", "parameters", tuple(f"{s.total_params:,}" for s in shapes)),
         CompareRow("totals", "mult-adds", tuple(human(s.mult_adds) for s in shapes)),
         CompareRow("totals", "activation memory", tuple(human(s.activation_bytes, "B") for s in shapes)),
-        CompareRow("totals", "receptive field", tuple(f"{s.receptive_field} px" for s in shapes)),
+        CompareRow("totals", "receptive field", tuple(s.receptive_field_text for s in shapes)),
         CompareRow("totals", "valid input sizes", tuple(_valid_sizes(a) for a in analyses)),
         CompareRow("totals", "warnings", tuple(str(len(a.warnings)) for a in analyses)),
     ]
@@ -130,8 +130,8 @@ def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[s
         f"activation memory {human(sa.activation_bytes, 'B')} vs {human(sb.activation_bytes, 'B')} "
         f"({_ratio(sa.activation_bytes, sb.activation_bytes)})"
     )
-    if sa.receptive_field != sb.receptive_field:
-        out.append(f"receptive field {sa.receptive_field} vs {sb.receptive_field} px")
+    if sa.receptive_field_text != sb.receptive_field_text:
+        out.append(f"receptive field {sa.receptive_field_text.removesuffix(' px')} vs {sb.receptive_field_text}")
     for label, analysis in ((label_a, a), (label_b, b)):
         pooled = {layer.name: layer.in_shape[2:] for layer in analysis.layers}
         odd = [
@@ -140,9 +140,8 @@ def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[s
             if w.kind == "odd-pool" and w.layer
         ]
         if odd:
-            sizes = analysis.valid_input_sizes()
-            near = next(iter(sizes))
-            suggestion = ", ".join(f"{i}→{o}" for i, o in sizes[near][:4])
+            entry = analysis.valid_input_sizes()[0]
+            suggestion = ", ".join(f"{i}→{o}" for i, o in entry.sizes[:4])
             out.append(f"{label}: a pool sees an odd size ({', '.join(odd)}); input sizes that fit: {suggestion}")
     return out
 

@@ -50,13 +50,17 @@ def totals_lines(analysis: Analysis) -> list[str]:
         + ("; BatchNorm running statistics are buffers, not counted)" if cfg.norm == "batch" else ")"),
         f"mult-adds         {s.mult_adds:,} ({human(s.mult_adds)}; batch {cfg.batch_size})",
         f"activations       {human(s.activation_bytes, 'B')} (float32, every layer's output)",
-        f"receptive field   {s.receptive_field} px",
+        f"receptive field   {s.receptive_field_text}",
     ]
-    for near, sizes in analysis.valid_input_sizes().items():
-        listed = ", ".join(f"{i}→{o}" for i, o in sizes)
-        lines.append(f"valid sizes near {near}: {listed}")
+    if s.failure:
+        lines.insert(2, f"forward fails     {s.failure}")
+    for entry in analysis.valid_input_sizes():
+        listed = ", ".join(f"{i}→{o}" for i, o in entry.sizes) or "none found"
+        lines.append(f"valid sizes {entry.label}: {listed}")
     trace = analysis.trace
-    if trace is None:
+    if trace is None and s.failure:
+        lines.append("trace             not run: the forward pass would fail (see above)")
+    elif trace is None:
         lines.append("trace             not run (--device none)")
     else:
         verdict = "analytic and traced sizes agree" if trace.agreed else f"{len(trace.mismatches)} layers DISAGREE"
