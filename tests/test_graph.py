@@ -15,7 +15,7 @@ from unetviz.draw.render import to_dot
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("preset", ["ronneberger2015", "milesial"])
+@pytest.mark.parametrize("preset", ["ronneberger2015", "milesial", "nnunet-3d-fullres", "nnunet-resenc-m-3d"])
 @pytest.mark.parametrize("view", VIEWS)
 def test_dot_matches_golden(preset: str, view: str, overwrite: bool) -> None:
     source = to_dot(build_graph(analyze(load_config(preset)), view))
@@ -75,3 +75,42 @@ def test_layers_view_crop_hangs_off_the_skip() -> None:
 def test_unknown_view() -> None:
     with pytest.raises(ConfigError, match="view"):
         build_graph(analyze(load_config("small")), "sideways")
+
+
+def test_u_view_labels_per_axis_kernels_and_strides() -> None:
+    graph = build_graph(analyze(load_config("nnunet-3d-fullres")), "u")
+    assert "2× conv 1×3×3 same, IN, LeakyReLU" in graph.node("enc0").lines
+    assert "2× conv 3×3×3 (first /1×2×2) same, IN, LeakyReLU" in graph.node("enc1").lines
+    downs = {e.target: e.label for e in graph.edges if e.kind == "pool"}
+    assert downs["enc1"] == "strided conv /1×2×2" and downs["enc2"] == "strided conv /2"
+    ups = {e.target: e.label for e in graph.edges if e.kind == "up"}
+    assert ups["dec0"] == "up-conv 1×2×2" and ups["dec4"] == "up-conv 2×2×2"
+    sides = [n.id for n in graph.nodes if n.kind == "side"]
+    assert sides == ["ds4", "ds3", "ds2", "ds1"]
+    assert {(e.source, e.target) for e in graph.edges if e.label == "deep supervision"} == {
+        (f"dec{i}", f"ds{i}") for i in range(1, 5)
+    }
+
+
+def test_residual_blocks_and_shortcuts_are_drawn() -> None:
+    analysis = analyze(load_config("nnunet-resenc-m-3d"))
+    u = build_graph(analysis, "u")
+    assert "stem conv 1×3×3, 1× res block: 2× conv 1×3×3 same, IN, LeakyReLU" in u.node("enc0").lines
+    layers = build_graph(analysis, "layers")
+    shortcut = [(e.source, e.target, e.label) for e in layers.edges if e.kind == "residual"]
+    assert ("enc1_res1_skip_conv", "enc1_res1_skip_norm", "") in shortcut
+    assert ("enc1_res1_skip_norm", "enc1_res1_add", "") in shortcut
+    assert ("enc0_stem_leaky_relu", "enc0_res1_add", "identity") in shortcut
+    assert ("enc0_res1_leaky_relu2", "enc1_res1_skip_pool", "") in shortcut
+    assert ("residual", "residual shortcut") in layers.legend
+
+
+def test_failing_strict_concat_is_marked_red() -> None:
+    analysis = analyze(load_config("nnunet-2d").replace(input_size=(500, 512)))
+    for view in VIEWS:
+        graph = build_graph(analysis, view)
+        alerts = [n for n in graph.nodes if n.alert]
+        assert [n.alert for n in alerts] == ["torch.cat fails: 63 vs 64"], view  # the first failure; the rest follow
+        assert any(e.kind == "fail" for e in graph.edges), view
+        dot = to_dot(graph)
+        assert 'color="#e00000"' in dot and "torch.cat fails: 63 vs 64" in dot

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from unetviz.core.analysis import analyze
@@ -110,3 +113,88 @@ def test_cuda_trace_times_layers() -> None:
     result = analyze(load_config("milesial"), device="cuda").trace
     assert result is not None and result.agreed and result.device == "cuda"
     assert set(result.layer_ms) == set(result.shapes) and result.peak_memory_bytes
+
+
+@st.composite
+def stage_configs(draw: st.DrawFn) -> UNetConfig:
+    """The whole per-stage space: per-axis kernels and strides, every pooling, block, norm, activation,
+    up-sampling kind and kernel, merge and deep supervision, at sizes that may not divide."""
+    dims = draw(st.sampled_from([2, 3]))
+    depth = draw(st.integers(1, 3))
+    stages = depth + 1
+
+    def per_axis(values: list[int]) -> Any:
+        return draw(st.sampled_from(values)) if draw(st.booleans()) else [draw(st.sampled_from(values))
+                                                                           for _ in range(dims)]  # fmt: skip
+
+    upsampling = draw(st.sampled_from(["transpose", "bilinear", "nearest"]))
+    strides = [per_axis([1, 2, 3]) for _ in range(depth)] if draw(st.booleans()) else None
+    up_kernel = [per_axis([1, 3]) for _ in range(depth)] if upsampling == "transpose" and draw(st.booleans()) else None
+    block = draw(st.sampled_from(["plain", "residual"]))
+    top = 80 if dims == 2 else 28
+    try:
+        return UNetConfig(
+            dims=dims,
+            depth=depth,
+            in_channels=draw(st.integers(1, 3)),
+            num_classes=draw(st.integers(1, 3)),
+            base_width=draw(st.sampled_from([4, 8])),
+            kernel_size=[per_axis([1, 3, 5]) for _ in range(stages)] if draw(st.booleans()) else 3,
+            strides=strides,
+            convs_per_block=draw(st.lists(st.integers(1, 2), min_size=stages, max_size=stages)),
+            decoder_convs_per_block=draw(st.none() | st.integers(1, 2)),
+            padding=draw(st.sampled_from(["same", "valid"])),
+            norm=draw(st.sampled_from(["batch", "instance", "group", "none"])),
+            norm_groups=2,
+            norm_affine=draw(st.booleans()),
+            pooling=draw(st.sampled_from(["max", "avg", "conv"])),
+            upsampling=upsampling,
+            up_kernel_size=up_kernel,
+            merge=draw(st.sampled_from(["crop", "pad", "strict"])),
+            block=block,
+            decoder_block=draw(st.sampled_from([None, "residual"])),
+            shortcut=draw(st.sampled_from(["pool_conv", "strided_conv"])),
+            stem_channels=draw(st.none() | st.just(4)) if block == "residual" else None,
+            conv_bias=draw(st.sampled_from(["auto", True, False])),  # type: ignore[arg-type]
+            activation=draw(st.sampled_from(["relu", "leaky_relu", "prelu", "gelu", "elu"])),
+            shared_activation=draw(st.booleans()),
+            dropout=draw(st.sampled_from([0.0, 0.2])),
+            deep_supervision=draw(st.booleans()) if depth > 1 else False,
+            input_size=tuple(draw(st.integers(6, top)) for _ in range(dims)),
+        )
+    except ConfigError:
+        assume(False)
+        raise
+
+
+@settings(max_examples=150, deadline=None)
+@given(stage_configs())
+def test_stage_plans_analytic_equals_traced_on_meta(cfg: UNetConfig) -> None:
+    try:
+        shapes = analyze_shapes(cfg)
+    except ConfigError:
+        assume(False)
+        return
+    if shapes.failure:  # a strict join of unequal sizes: torch must fail with the words we predicted
+        device = "cpu" if math.prod(shapes.input_shape) < 1e5 else "meta"
+        with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 1"), torch.no_grad():
+            build_model(cfg, device).eval()(torch.zeros(shapes.input_shape, device=device))
+        return
+    result = trace(cfg, shapes, "meta", cross_check=False)
+    assert result.mismatches == ()
+    assert result.params == shapes.total_params
+    assert set(result.shapes) == {layer.name for layer in shapes.layers}
+
+
+def test_strict_failure_is_reported_not_traced() -> None:
+    cfg = load_config("nnunet-2d").replace(input_size=(500, 512), batch_size=1)
+    analysis = analyze(cfg, device="meta")
+    assert analysis.trace is None
+    # 500 → 250 → 125 → ⌈125/2⌉ = 63 (a strided conv rounds up) → 32: up-sampled back to 64, the skip is 63
+    assert analysis.shapes.failure is not None and "Expected size 63 but got size 64" in analysis.shapes.failure
+    concat = next(layer for layer in analysis.layers if layer.error)
+    assert concat.name == "dec3.concat" and concat.error is not None
+    with pytest.raises(RuntimeError) as info:
+        with torch.no_grad():
+            build_model(cfg).eval()(torch.zeros(analysis.shapes.input_shape))
+    assert str(info.value).startswith(concat.error.split(" for tensor")[0])

@@ -63,23 +63,30 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_sizes(args: argparse.Namespace) -> int:
-    from unetviz.core.shapes import valid_sizes_near
+    """Valid input sizes per axis: axes that share a rule and a size are listed once."""
+    from unetviz.core.tiles import valid_sizes_near, valid_sizes_per_axis
 
     cfg = config_from_args(args)
-    near = args.near if args.near is not None else cfg.input_size[-1]
-    if near < 1:
-        raise ConfigError("--near", near, "an integer ≥ 1")
+    if args.near is not None and args.near < 1:
+        raise ConfigError("--near", args.near, "an integer ≥ 1")
     if not 1 <= args.count <= 1000:
         raise ConfigError("--count", args.count, "an integer from 1 to 1000")
-    sizes = valid_sizes_near(cfg, near, args.count)
-    lines = [
-        f"valid input sizes near {near} for {cfg.name} (depth {cfg.depth}, {cfg.padding} padding): "
-        "every pool sees an even size",
-        "input  output",
-    ]
-    lines += [f"{i:>5}  {o:>6}" + ("   ← requested" if i == near else "") for i, o in sizes]
-    if not sizes:
-        lines.append("none found: this configuration collapses every input; lower depth or use same padding")
+    groups = valid_sizes_per_axis(cfg, args.count)
+    rule = "every down-sampling divides the size"
+    lines = [f"valid input sizes for {cfg.name} (depth {cfg.depth}, {cfg.padding} padding, input "
+             f"{'×'.join(map(str, cfg.input_size))}): {rule}"]  # fmt: skip
+    names = ("D", "H", "W")[3 - cfg.dims :]
+    for group in groups:
+        near = args.near if args.near is not None else group.near
+        axis = names.index(group.axes[0]) if group.axes else -1
+        sizes = valid_sizes_near(cfg, near, args.count, axis) if near != group.near else list(group.sizes)
+        heading = f"near {near}" + (f" on {', '.join(group.axes)}" if group.axes else "")
+        fits = any(i == group.near for i, _ in sizes)
+        mark = "" if fits or near != group.near else f"   ({group.near} itself does not fit)"
+        lines += ["", f"{heading}:{mark}", "input  output"]
+        lines += [f"{i:>5}  {o:>6}" + ("   ← requested" if i == near else "") for i, o in sizes]
+        if not sizes:
+            lines.append("none found: this configuration collapses every input; lower depth or use same padding")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

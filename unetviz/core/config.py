@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,8 +36,10 @@ CONV_BIASES = ("auto", True, False)
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "gelu", "elu")
 
 # A per-stage value: one for every stage, or one per stage, each one for every axis or one per axis.
-Axes = int | tuple[int, ...]
-PerStage = int | tuple[Axes, ...]
+# Lists are accepted (JSON gives them); the config stores tuples.
+Axes = int | Sequence[int]
+PerStage = int | Sequence[Axes]
+Counts = int | Sequence[int]
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class UNetConfig:
     base_width: int = 64
     widths: tuple[int, ...] | None = None
     kernel_size: PerStage = 3
-    convs_per_block: int | tuple[int, ...] = 2
+    convs_per_block: Counts = 2
     padding: str = "same"
     norm: str = "batch"
     pooling: str = "max"
@@ -65,8 +67,8 @@ class UNetConfig:
     merge: str = "pad"
     input_size: tuple[int, ...] = (572, 572)
     batch_size: int = 1
-    strides: tuple[Axes, ...] | None = None
-    decoder_convs_per_block: int | tuple[int, ...] | None = None
+    strides: Sequence[Axes] | None = None
+    decoder_convs_per_block: Counts | None = None
     block: str = "plain"
     decoder_block: str | None = None
     shortcut: str = "pool_conv"
@@ -79,10 +81,10 @@ class UNetConfig:
     shared_activation: bool = False
     dropout: float = 0.0
     up_kernel_size: PerStage | None = None
-    decoder_kernel_size: tuple[Axes, ...] | None = None
-    up_widths: tuple[int, ...] | None = None
-    decoder_widths: tuple[int, ...] | None = None
-    encoder_first_widths: tuple[int, ...] | None = None
+    decoder_kernel_size: Sequence[Axes] | None = None
+    up_widths: Sequence[int] | None = None
+    decoder_widths: Sequence[int] | None = None
+    encoder_first_widths: Sequence[int] | None = None
     deep_supervision: bool | int = False
     name: str = "custom"
 
@@ -93,6 +95,7 @@ class UNetConfig:
             if isinstance(value, list):
                 object.__setattr__(self, field, _tuples(value))
         _validate(self)
+        _canonical(self)
 
     @property
     def level_widths(self) -> tuple[int, ...]:
@@ -128,9 +131,8 @@ class UNetConfig:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(UNetConfig))
-# Fields that hold one entry per stage (depth+1) or per decoder level (depth): they follow `depth`.
+# Channel lists of one entry per stage: a new depth sends them back to their rules.
 STAGE_FIELDS = ("widths", "encoder_first_widths")
-DECODER_FIELDS = ("strides", "up_widths", "decoder_widths", "decoder_kernel_size")
 _LIST_FIELDS = (
     "widths", "kernel_size", "convs_per_block", "input_size", "strides", "decoder_convs_per_block",
     "up_kernel_size", "decoder_kernel_size", "up_widths", "decoder_widths", "encoder_first_widths",
@@ -271,6 +273,39 @@ def _validate(cfg: UNetConfig) -> None:
     _validate_together(cfg)
 
 
+def _canonical(cfg: UNetConfig) -> None:
+    """One spelling per network, so that equal networks are equal configs: an entry the same on every axis
+    becomes one int, a list the same at every stage becomes one int, and a list that says what the default
+    says (strides of 2, up kernels equal to the strides, decoder kernels equal to the encoder's) becomes null."""
+
+    def collapse(value: Any) -> Any:
+        if not isinstance(value, tuple):
+            return value
+        entries = tuple(e[0] if isinstance(e, tuple) and len(set(e)) == 1 else e for e in value)
+        return entries
+
+    def uniform(value: Any) -> Any:
+        if isinstance(value, tuple) and len(set(value)) == 1 and _is_int(value[0]):
+            return value[0]
+        return value
+
+    for field in ("kernel_size", "strides", "up_kernel_size", "decoder_kernel_size"):
+        object.__setattr__(cfg, field, collapse(getattr(cfg, field)))
+    for field in ("kernel_size", "convs_per_block", "decoder_convs_per_block"):
+        object.__setattr__(cfg, field, uniform(getattr(cfg, field)))
+    if cfg.decoder_block == "plain":
+        object.__setattr__(cfg, "decoder_block", None)
+    if cfg.strides is not None and all(s == 2 for s in cfg.strides):
+        object.__setattr__(cfg, "strides", None)
+    plan = cfg.plan
+    if cfg.up_kernel_size is not None and all(d.up_kernel == d.stride for d in plan.decoder):
+        object.__setattr__(cfg, "up_kernel_size", None)
+    if cfg.decoder_kernel_size is not None and all(d.kernel == plan.encoder[d.level].kernel for d in plan.decoder):
+        object.__setattr__(cfg, "decoder_kernel_size", None)
+    if isinstance(cfg.decoder_convs_per_block, int) and cfg.decoder_convs_per_block == cfg.convs_per_block:
+        object.__setattr__(cfg, "decoder_convs_per_block", None)
+
+
 def _validate_together(cfg: UNetConfig) -> None:
     """Rules between fields: what one field allows depends on another."""
     interpolating = cfg.upsampling != "transpose"
@@ -392,20 +427,19 @@ def apply_assignments(cfg: UNetConfig, assignments: list[str]) -> UNetConfig:
         for field in ("kernel_size", "strides", "up_kernel_size", "decoder_kernel_size"):
             if field not in changes:
                 changes[field] = _in_plane(getattr(cfg, field))
-    if "depth" in changes:  # per-stage lists no longer fit: back to the defaults unless given too
-        for field in (*STAGE_FIELDS, *DECODER_FIELDS, "up_kernel_size"):
-            if field not in changes:
-                changes[field] = None
-        for field in ("kernel_size", "convs_per_block", "decoder_convs_per_block"):
-            if field not in changes and isinstance(getattr(cfg, field), tuple):
-                changes[field] = _first(getattr(cfg, field)) if field != "decoder_convs_per_block" else None
+    if "depth" in changes and _is_int(changes["depth"]):
+        # channel lists go back to their rules; kernel, stride and count lists keep their stages,
+        # cut at the new depth or extended with their last entry
+        depth = changes["depth"]
+        for field in (*STAGE_FIELDS, "up_widths", "decoder_widths"):
+            changes.setdefault(field, None)
+        for field, entries in (("kernel_size", depth + 1), ("convs_per_block", depth + 1), ("strides", depth),
+                               ("decoder_convs_per_block", depth), ("up_kernel_size", depth),
+                               ("decoder_kernel_size", depth)):  # fmt: skip
+            value = changes.get(field, getattr(cfg, field))
+            if field not in changes and isinstance(value, tuple) and value:
+                changes[field] = (*value[:entries], *[value[-1]] * max(0, entries - len(value)))
     return cfg.replace(**changes)
-
-
-def _first(value: Any) -> Any:
-    """The first stage's value, as a scalar when it is the same on every axis."""
-    entry = value[0]
-    return entry[0] if isinstance(entry, tuple) and len(set(entry)) == 1 else entry
 
 
 def _in_plane(value: Any) -> Any:

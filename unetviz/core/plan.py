@@ -21,6 +21,7 @@ Rules and their sources:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from unetviz.core.config import UNetConfig
@@ -90,13 +91,13 @@ class StagePlan:
         return self.config.dims
 
 
-def stage_axes(value: int | tuple[object, ...], index: int, dims: int) -> Axes:
+def stage_axes(value: int | Sequence[int | Sequence[int]], index: int, dims: int) -> Axes:
     """Entry `index` of a per-stage field (or the one int for all stages), as one int per axis."""
     entry = value if isinstance(value, int) else value[index]
-    return (entry,) * dims if isinstance(entry, int) else tuple(entry)  # type: ignore[arg-type]
+    return (entry,) * dims if isinstance(entry, int) else tuple(entry)
 
 
-def _count(value: int | tuple[int, ...], index: int) -> int:
+def _count(value: int | Sequence[int], index: int) -> int:
     return value if isinstance(value, int) else value[index]
 
 
@@ -153,6 +154,9 @@ def resolve_plan(cfg: UNetConfig) -> StagePlan:
         else:
             up_kernel = stage_axes(cfg.up_kernel_size, level, d) if cfg.up_kernel_size is not None else stride
             pairs = [up_padding(k, s) for k, s in zip(up_kernel, stride, strict=True)]
+            if any(p < 0 for p, _ in pairs):
+                allowed = f"a kernel of at least the stride − 1 on every axis (level {level}: strides {list(stride)})"
+                raise ConfigError("up_kernel_size", list(up_kernel), allowed)
             if any(out >= s and out > 0 for (_p, out), s in zip(pairs, stride, strict=True)):
                 allowed = f"an odd kernel on every axis of stride 1 (level {level}: strides {list(stride)})"
                 raise ConfigError("up_kernel_size", list(up_kernel), allowed)

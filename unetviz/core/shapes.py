@@ -320,13 +320,12 @@ class _Builder:
         c_skip, c_up = skip[1], self.shape[1]
         name = f"{block}.concat"
         failed = None
-        if merge == "strict" and any(diffs):
+        if merge == "strict" and any(diffs) and self.failure is None:  # later joins only follow from the first
             axis = next(i for i, diff in enumerate(diffs) if diff)
             # torch.cat's own words, for cat([skip, up], dim=1): the first tensor sets the expected size
             failed = (f"Sizes of tensors must match except in dimension 1. Expected size {skip_spatial[axis]} but "
                       f"got size {up_spatial[axis]} for tensor number 1 in the list.")  # fmt: skip
-            self.failure = self.failure or f"{failed} (at {name}: skip {size_text(skip_spatial)} vs up-sampled " \
-                f"{size_text(up_spatial)})"  # fmt: skip
+            self.failure = f"{failed} (at {name}: skip {size_text(skip_spatial)} vs up-sampled {size_text(up_spatial)})"
             self._warn("concat-fails", name, f"{name}: torch.cat fails: skip {size_text(skip_spatial)} vs up-sampled "
                        f"{size_text(up_spatial)} ({axis_names(self.d)[axis]} {skip_spatial[axis]} vs "
                        f"{up_spatial[axis]}); sizes after it assume the up-sampled map's")  # fmt: skip

@@ -167,8 +167,10 @@ def _size_pair(concat: Layer) -> str:
 def _title(analysis: Analysis) -> tuple[str, str]:
     s = analysis.shapes
     cfg = analysis.config
+    failed = next((layer.name for layer in s.layers if layer.error), None)
+    output = f"fails at {failed}" if failed else shape_text(s.output_shape)
     subtitle = (
-        f"{shape_text(s.input_shape)} → {shape_text(s.output_shape)} · {s.total_params:,} parameters · "
+        f"{shape_text(s.input_shape)} → {output} · {s.total_params:,} parameters · "
         f"{cfg.padding} padding, {cfg.upsampling}, {cfg.merge} skips"
     )
     return cfg.name, subtitle
@@ -228,8 +230,12 @@ def _u_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     for stage in plan.encoder[1:]:
         level = stage.level
         target = stage.block
-        uneven = f"{target}.pool" in odd or f"{target}.conv1" in odd or f"{target}.res1.conv1" in odd
-        note = " (odd size: drops a row)" if uneven else ""
+        if f"{target}.pool" in odd:
+            note = " (odd size: drops a row)"
+        elif f"{target}.conv1" in odd or f"{target}.res1.conv1" in odd:
+            note = " (size not divisible)"
+        else:
+            note = ""
         edges.append(Edge(f"enc{level - 1}", target, "pool", _pool_text(stage) + note))
     for dec in plan.decoder:
         source = "bottleneck" if dec.level == depth - 1 else f"dec{dec.level + 1}"

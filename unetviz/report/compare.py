@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import FIELD_NAMES
@@ -111,7 +113,7 @@ def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[s
     out = []
     changed = [f for f in FIELD_NAMES if f != "name" and getattr(a.config, f) != getattr(b.config, f)]
     if changed:
-        out.append("changed: " + "; ".join(f"{f} {_field(a, f)} → {_field(b, f)}" for f in changed))
+        out.append("changed: " + "; ".join(_change_words(a, b, f) for f in changed))
     sa, sb = a.shapes, b.shapes
     if a.config.dims != b.config.dims:
         out.append(
@@ -146,9 +148,56 @@ def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[s
     return out
 
 
+# Per-stage fields, said level by level from the resolved plans: (the plan attribute, which side, words)
+_PER_LEVEL = {
+    "kernel_size": ("kernel", "encoder", "kernel"),
+    "strides": ("stride", "encoder", "stride into"),
+    "convs_per_block": ("widths", "encoder", "convs/blocks"),
+    "encoder_first_widths": ("widths", "encoder", "widths"),
+    "decoder_convs_per_block": ("widths", "decoder", "decoder convs"),
+    "up_kernel_size": ("up_kernel", "decoder", "up kernel"),
+    "decoder_kernel_size": ("kernel", "decoder", "decoder kernel"),
+}
+
+
+def _change_words(a: Analysis, b: Analysis, field: str) -> str:
+    """`padding valid → same`, or for a per-stage field what changed level by level: `strides: level 1
+    stride into 1×2×2 → 2×2×2`."""
+    if field in _PER_LEVEL and a.config.depth == b.config.depth and a.config.dims == b.config.dims:
+        attribute, side, words = _PER_LEVEL[field]
+        stages_a: tuple[Any, ...] = a.config.plan.encoder if side == "encoder" else a.config.plan.decoder
+        stages_b: tuple[Any, ...] = b.config.plan.encoder if side == "encoder" else b.config.plan.decoder
+        parts = []
+        for sa, sb in zip(stages_a, stages_b, strict=True):
+            va, vb = getattr(sa, attribute), getattr(sb, attribute)
+            if attribute == "widths" and words != "widths":
+                va, vb = len(va), len(vb)
+            if va != vb:
+                parts.append(f"level {sa.level} {_axes(va)} → {_axes(vb)}")
+        if parts:
+            return f"{field} ({words}): " + ", ".join(parts)
+    return f"{field} {_field(a, field)} → {_field(b, field)}"
+
+
+def _axes(value: object) -> str:
+    if isinstance(value, tuple):
+        return "×".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
+    return str(value)
+
+
 def _field(analysis: Analysis, field: str) -> str:
     value = getattr(analysis.config, field)
-    return size_text(value) if field == "input_size" else str(list(value) if isinstance(value, tuple) else value)
+    if value is None:
+        return "default"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if field == "input_size":
+        return size_text(value)
+    return value if isinstance(value, str) else json.dumps(_lists(value))
+
+
+def _lists(value: Any) -> Any:
+    return [_lists(v) for v in value] if isinstance(value, tuple) else value
 
 
 def _ratio(a: int, b: int) -> str:

@@ -45,7 +45,8 @@ def totals_lines(analysis: Analysis) -> list[str]:
     cfg = analysis.config
     lines = [
         f"config            {cfg.name}",
-        f"input → output    {list(s.input_shape)} → {list(s.output_shape)}",
+        f"input → output    {list(s.input_shape)} → "
+        + (f"fails at {_failing_layer(analysis)}" if s.failure else f"{list(s.output_shape)}"),
         f"parameters        {s.total_params:,} (all trainable"
         + ("; BatchNorm running statistics are buffers, not counted)" if cfg.norm == "batch" else ")"),
         f"mult-adds         {s.mult_adds:,} ({human(s.mult_adds)}; batch {cfg.batch_size})",
@@ -83,6 +84,10 @@ def totals_lines(analysis: Analysis) -> list[str]:
     for warning in analysis.warnings:
         lines.append(f"warning: {warning.message}")
     return lines
+
+
+def _failing_layer(analysis: Analysis) -> str:
+    return next((layer.name for layer in analysis.layers if layer.error), "?")
 
 
 def to_text(analysis: Analysis) -> str:
