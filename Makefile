@@ -10,7 +10,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# The pinned CPU wheel first: an open torch range would pull a several-GB CUDA build.
 	@$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@# Keep that torch: the test oracles (nnU-Net's and MONAI's networks) would otherwise pull a newer one.
+	@$(BIN)/python -c "import torch; print('torch==' + torch.__version__.split('+')[0])" > $(VENV)/constraints.txt
+	$(BIN)/python -m pip install -q -e '.[test]' -c $(VENV)/constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
