@@ -119,3 +119,24 @@ def test_bad_compare_input(args: list[str], needle: str) -> None:
     out = run(*args)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and needle in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_per_stage_changes_said_level_by_level() -> None:
+    a = load_config("nnunet-3d-fullres")
+    b = a.replace(strides=((2, 2, 2), 2, 2, 2, 2), input_size=(96, 160, 160), activation="prelu")
+    words = "\n".join(compare(analyze(a), analyze(b)).differences)
+    assert "strides (stride into): level 1 1×2×2 → 2" in words
+    assert "activation leaky_relu → prelu" in words
+    assert "input_size 80×160×160 → 96×160×160" in words
+    table = rows(compare(analyze(a), analyze(b)).to_dict())
+    assert table["receptive field"][0] != table["receptive field"][1]
+    assert "near 80 (D)" in table["valid input sizes"][0] and "near 96 (D)" in table["valid input sizes"][1]
+
+
+def test_residual_against_plain_in_words() -> None:
+    plain = load_config("nnunet-3d-fullres")
+    residual = load_config("nnunet-resenc-m-3d")
+    words = "\n".join(compare(analyze(plain), analyze(residual)).differences)
+    assert "block plain → residual" in words
+    assert "convs_per_block (convs/blocks): level 0 2 → 1, level 1 2 → 3" in words
+    assert "stem_channels default → 32" in words
