@@ -20,7 +20,7 @@ BAD: list[tuple[dict[str, Any], str, str]] = [
     ({"kernel_size": [3, 3, 2, 3, 3]}, "kernel_size", "an odd integer"),
     ({"strides": [2, 2, 0, 2]}, "strides", "from 1 to 16"),
     ({"strides": [2, 2, 2]}, "strides", "a list of 4 entries"),
-    ({"strides": 2}, "strides", "null or a list of depth = 4"),
+    ({"strides": 2}, "strides", "null (2 on every axis), a list of 4 entries"),
     ({"convs_per_block": [2, 2]}, "convs_per_block", "a list of 5 integers"),
     ({"decoder_convs_per_block": [1, 2, 3, 4, 5]}, "decoder_convs_per_block", "a list of 4 integers"),
     ({"pooling": "lp"}, "pooling", "max, avg, conv"),

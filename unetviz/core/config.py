@@ -161,21 +161,24 @@ def _check_choice(field: str, value: Any, choices: tuple[Any, ...]) -> None:
         raise ConfigError(field, value, "one of " + ", ".join(json.dumps(c) for c in choices).replace('"', ""))
 
 
-def _check_axes(field: str, value: Any, entries: int | None, dims: int, ok: Any, what: str) -> None:
-    """An int, or (entries given) a list of that many entries, each an int or a list of `dims` ints."""
+def _check_axes(field: str, value: Any, entries: int, dims: int, ok: Any, what: str, null: str = "",
+                scalar: bool = True) -> None:  # fmt: skip
+    """`value` is (when `scalar`) one int, or a list of `entries` entries, each an int or a list of `dims` ints;
+    every int passes `ok`, which `what` says in words. `null` is what null means, when null is allowed."""
 
     def axes_ok(entry: Any) -> bool:
         if _is_int(entry):
             return bool(ok(entry))
         return isinstance(entry, tuple) and len(entry) == dims and all(_is_int(v) and ok(v) for v in entry)
 
-    whole = f"{what}, or a list of {entries} entries (one per stage), each {what} or a list of {dims} (one per axis)"
-    if _is_int(value):
+    listed = f"a list of {entries} entries (one per stage), each {what} or a list of {dims} (one per axis)"
+    allowed = (f"null ({null}), " if null else "") + (f"{what}, or " if scalar else "") + listed
+    if _is_int(value) and scalar:
         if not ok(value):
-            raise ConfigError(field, value, whole)
+            raise ConfigError(field, value, allowed)
         return
-    if entries is None or not isinstance(value, tuple) or len(value) != entries or not all(map(axes_ok, value)):
-        raise ConfigError(field, value, whole)
+    if not isinstance(value, tuple) or len(value) != entries or not all(map(axes_ok, value)):
+        raise ConfigError(field, value, allowed)
 
 
 def _check_int_list(field: str, value: Any, entries: int, low: int, high: int, scalar: bool = False) -> None:
@@ -227,9 +230,7 @@ def _validate(cfg: UNetConfig) -> None:
     _check_int("batch_size", cfg.batch_size, 1, 1 << 16)
     if cfg.strides is not None:
         _check_axes("strides", cfg.strides, levels, cfg.dims, lambda s: 1 <= s <= MAX_STRIDE,
-                    f"null (2 on every axis) or an integer from 1 to {MAX_STRIDE}")  # fmt: skip
-        if _is_int(cfg.strides):
-            raise ConfigError("strides", cfg.strides, f"null or a list of depth = {levels} entries")
+                    f"an integer from 1 to {MAX_STRIDE}", null="2 on every axis", scalar=False)  # fmt: skip
     _check_int_list("decoder_convs_per_block", cfg.decoder_convs_per_block, levels, 1, MAX_CONVS, scalar=True)
     _check_choice("block", cfg.block, BLOCKS)
     if cfg.decoder_block is not None:
@@ -251,12 +252,10 @@ def _validate(cfg: UNetConfig) -> None:
         raise ConfigError("dropout", cfg.dropout, "a probability p with 0 ≤ p < 1")
     if cfg.up_kernel_size is not None:
         _check_axes("up_kernel_size", cfg.up_kernel_size, levels, cfg.dims, lambda k: 1 <= k <= MAX_KERNEL,
-                    f"null (the stride) or an integer from 1 to {MAX_KERNEL}")  # fmt: skip
+                    f"an integer from 1 to {MAX_KERNEL}", null="the stride")  # fmt: skip
     if cfg.decoder_kernel_size is not None:
         _check_axes("decoder_kernel_size", cfg.decoder_kernel_size, levels, cfg.dims, _odd,
-                    f"null (each level's encoder kernel) or an odd integer from 1 to {MAX_KERNEL}")  # fmt: skip
-        if _is_int(cfg.decoder_kernel_size):
-            raise ConfigError("decoder_kernel_size", cfg.decoder_kernel_size, f"null or a list of depth = {levels}")
+                    f"an odd integer from 1 to {MAX_KERNEL}", null="each level's own kernel", scalar=False)  # fmt: skip
     _check_int_list("up_widths", cfg.up_widths, levels, 1, MAX_CHANNELS)
     _check_int_list("decoder_widths", cfg.decoder_widths, levels, 1, MAX_CHANNELS)
     _check_int_list("encoder_first_widths", cfg.encoder_first_widths, stages, 1, MAX_CHANNELS)
