@@ -196,7 +196,7 @@ def _block_nodes(analysis: Analysis) -> list[Node]:
         kind = "bottleneck" if block == "bottleneck" else "encoder" if block.startswith("enc") else "decoder"
         # the chain runs along the main path's convs: after the pool, or after the concat in a decoder
         convs = [layer for layer in layers if layer.type in ("Conv2d", "Conv3d") and ".skip_" not in layer.name]
-        chain = " → ".join(_edge_size(shape) for shape in [convs[0].in_shape, *(c.out_shape for c in convs)])
+        chain = _chain([_edge_size(shape) for shape in [convs[0].in_shape, *(c.out_shape for c in convs)]])
         what = _conv_text(analysis, stages[block])
         failed = next((layer for layer in layers if layer.error), None)
         if kind == "decoder":
@@ -205,6 +205,13 @@ def _block_nodes(analysis: Analysis) -> list[Node]:
         nodes.append(Node(block, kind, block, (out, chain, what, f"{params:,} params"), names, layers[0].level,
                           kind, params, alert))  # fmt: skip
     return nodes
+
+
+def _chain(sizes: list[str]) -> str:
+    """`572 → 570 → 568`, as in Figure 1; a long stage (residual blocks) as `20 → 10 → … → 10 (12 convs)`."""
+    if len(sizes) <= 5:
+        return " → ".join(sizes)
+    return f"{sizes[0]} → {sizes[1]} → … → {sizes[-1]} ({len(sizes) - 1} convs)"
 
 
 def _merge_layer(analysis: Analysis, level: int) -> Layer:
