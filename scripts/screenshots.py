@@ -16,6 +16,8 @@ def main() -> None:
     subprocess.run([*unetviz, "export", "--preset", "ronneberger2015", "-o", str(DOCS / "ronneberger2015-u.png"),
                     "-o", str(DOCS / "ronneberger2015-u.svg")], check=True)  # fmt: skip
     subprocess.run([*unetviz, "export", "--preset", "milesial", "-o", str(DOCS / "milesial-u.png")], check=True)
+    subprocess.run([*unetviz, "export", "--preset", "nnunet-3d-fullres", "--dpi", "110", "-o",
+                    str(DOCS / "nnunet-3d-fullres-u.png")], check=True)  # fmt: skip
     # The paper's UNet with padding switched to same (pad skips keep 572 → 572; crop skips would give 560).
     subprocess.run([*unetviz, "gui", "--preset", "ronneberger2015", "--set", "padding=same", "--set", "merge=pad",
                     "--screenshot", str(DOCS / "app.png"), "--with-trace"], check=True)  # fmt: skip
