@@ -48,7 +48,7 @@ def _theirs(plans: dict[str, Any], configuration: str, dataset: dict[str, Any]) 
             "n_stages": n,
             "features_per_stage": [
                 min(conf["UNet_base_num_features"] * 2**i, conf["unet_max_num_features"]) for i in range(n)
-            ],  # fmt: skip
+            ],
             "conv_op": getattr(torch.nn, f"Conv{dims}d"),
             "kernel_sizes": conf["conv_kernel_sizes"],
             "strides": conf["pool_op_kernel_sizes"],
