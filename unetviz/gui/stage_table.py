@@ -124,10 +124,12 @@ class StageTableModel(QAbstractTableModel):
         return self._set_entries(column, dict.fromkeys(rows, value), row)
 
     def copy_row(self, row: int) -> bool:
-        """Every level takes this level's values, column by column (where the column has a value there)."""
+        """Every level takes this level's values, column by column, where the field is given: a defaulted one
+        stays defaulted (its values follow other fields, e.g. the up-conv kernel follows each level's stride)."""
         changed = False
         for column in COLUMNS:
-            if self._editable(row, column) and (row, column.key) not in self._bad:
+            given = self._fields[column.field] is not None
+            if given and self._editable(row, column) and (row, column.key) not in self._bad:
                 value = self._entry(row, column)
                 rows = range(column.offset, self._depth if column.decoder else self._depth + 1)
                 changed |= self._set_entries(column, dict.fromkeys(rows, value), row, emit=False)
@@ -170,8 +172,10 @@ class StageTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.isValid() and self._editable(index.row(), COLUMNS[index.column()]):
+        if self._editable(index.row(), COLUMNS[index.column()]):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
@@ -229,7 +233,8 @@ class StageTableModel(QAbstractTableModel):
     def _entry(self, row: int, column: StageColumn) -> Any:
         value = self._fields[column.field]
         if explicit(column, row, value):
-            return value[row - column.offset]
+            entry = value[row - column.offset]
+            return entry[0] if isinstance(entry, tuple) and len(set(entry)) == 1 else entry
         if isinstance(value, int):
             return value
         last = self._plan.config.depth - (1 if column.decoder else 0)
