@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from unetviz.core.config import UNetConfig, load_preset
+from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.settings import SETTINGS_DIR_ENV, AppSettings
 from unetviz.gui.worker import RenderSvg, UpdateWorker, default_render_svg
@@ -66,6 +67,15 @@ def wait_update(qtbot: QtBot, window: MainWindow) -> None:
     """Wait for the debounced re-analysis and re-render that the last edit started."""
     with qtbot.waitSignal(window.update_finished, timeout=UPDATE_TIMEOUT_MS):
         pass
+
+
+def set_cell(form: ConfigForm, row: int, key: str, text: str) -> None:
+    """Type `text` into a stage-table cell, as the view's editor does when it commits."""
+    assert form.stages.model.setData(form.stages.cell(row, key), text)
+
+
+def cell_text(form: ConfigForm, row: int, key: str) -> str:
+    return str(form.stages.cell(row, key).data())
 
 
 def table_rows(window: MainWindow) -> list[list[str]]:

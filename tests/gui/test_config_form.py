@@ -13,7 +13,7 @@ from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.marks import is_invalid
 
-from .conftest import MakeWindow, table_rows, wait_update
+from .conftest import MakeWindow, cell_text, set_cell, table_rows, wait_update
 
 Edit = Callable[[MainWindow, QtBot], None]
 
@@ -29,6 +29,10 @@ def combo(field: str, value: str) -> Edit:
 def column(window: MainWindow, name: str) -> list[str]:
     index = window.table.model.columns.index(name)
     return [row[index] for row in table_rows(window)]
+
+
+def cell(row: int, key: str, text: str) -> Edit:
+    return lambda w, _bot: set_cell(w.form, row, key, text)
 
 
 def type_text(qtbot: QtBot, widget: object, text: str) -> None:
@@ -53,12 +57,18 @@ CASES: list[tuple[str, Edit, str, object, Callable[[MainWindow], bool]]] = [
     ("num_classes", spin("num_classes", 5), "num_classes", 5, lambda w: column(w, "Output")[-1] == "5 × 128×128"),
     (
         "kernel_size",
-        spin("kernel_size", 5),
+        cell(0, "kernel", "5"),
         "kernel_size",
-        5,
+        (5, 3, 3, 3),
         lambda w: "(128 − 5 + 2·2)/1 + 1 = 128" in column(w, "Formula"),
     ),
-    ("convs_per_block", spin("convs_per_block", 3), "convs_per_block", 3, lambda w: "enc0.conv3" in column(w, "Layer")),
+    (
+        "convs_per_block",
+        cell(0, "convs", "3"),
+        "convs_per_block",
+        (3, 2, 2, 2),
+        lambda w: "enc0.conv3" in column(w, "Layer"),
+    ),
     ("batch_size", spin("batch_size", 4), "batch_size", 4, lambda w: "(batch 4)" in w.summary.text()),
     ("padding", combo("padding", "valid"), "padding", "valid", lambda w: column(w, "Output")[0] == "16 × 126×126"),
     ("norm", combo("norm", "none"), "norm", "none", lambda w: "BatchNorm2d" not in column(w, "Type")),
@@ -82,9 +92,9 @@ CASES: list[tuple[str, Edit, str, object, Callable[[MainWindow], bool]]] = [
     ),
     (
         "widths",
-        lambda w, bot: type_text(bot, w.form.widths.line, "8, 16, 32, 64"),
+        cell(0, "width", "8"),
         "widths",
-        (8, 16, 32, 64),
+        (8, 32, 64, 128),
         lambda w: column(w, "Output")[0] == "8 × 128×128",
     ),
 ]
@@ -112,16 +122,21 @@ def test_each_widget_edits_config_and_views_follow(
 
 def test_invalid_value_marks_widget_keeps_last_result_and_recovers(qtbot: QtBot, window: MainWindow) -> None:
     before = window.document.config
-    kernel = window.form.spins["kernel_size"]
-    kernel.setValue(4)
+    kernel = window.form.stages.cell(1, "kernel")
+    set_cell(window.form, 1, "kernel", "4")
     assert window.document.config == before  # the truth stays the last valid config
-    assert is_invalid(kernel)
-    assert kernel.toolTip().startswith("kernel_size: 4 is not allowed; expected an odd integer")
+    assert window.form.stages.model.marked(1, "kernel") is not None
+    assert window.form.stages.model.marked(0, "kernel") is None  # only the edited cell, not its column
+    assert kernel.data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert str(kernel.data(Qt.ItemDataRole.ToolTipRole)).startswith(
+        "kernel_size: [3, 4, 3, 3] is not allowed; expected"
+    )
     assert window.form.error_label.isVisibleTo(window.form) and "kernel_size" in window.form.error_label.text()
     assert not window.table.view.isEnabled()  # greyed, still on screen
     assert window.table.model.rowCount() > 0 and window.analysis is not None
-    kernel.setValue(5)
-    assert not is_invalid(kernel) and window.document.config.kernel_size == 5
+    set_cell(window.form, 1, "kernel", "5")
+    assert window.form.stages.model.marked(1, "kernel") is None
+    assert kernel.data(Qt.ItemDataRole.BackgroundRole) is None and window.document.config.kernel_size == (3, 5, 3, 3)
     wait_update(qtbot, window)
     assert window.table.view.isEnabled()
     assert not window.form.error_label.isVisibleTo(window.form)
@@ -147,16 +162,18 @@ def test_widths_follow_base_width_until_typed(qtbot: QtBot) -> None:
     edits: list[UNetConfig] = []
     form.edited.connect(lambda cfg, _text: edits.append(cfg))
     form.spins["base_width"].setValue(8)
-    assert form.widths.line.text() == "8, 16, 32, 64" and edits[-1].widths is None
-    form.widths.line.end(False)
-    qtbot.keyClicks(form.widths.line, "0")  # "8, 16, 32, 640"
+    assert [cell_text(form, row, "width") for row in range(4)] == ["8", "16", "32", "64"]
+    assert edits[-1].widths is None
+    set_cell(form, 3, "width", "640")
     assert edits[-1].widths == (8, 16, 32, 640)
     form.spins["depth"].setValue(4)  # typed widths are kept and extended by doubling
     assert edits[-1].widths == (8, 16, 32, 640, 1280) and edits[-1].depth == 4
     form.spins["base_width"].setValue(32)  # no longer followed
     assert edits[-1].widths == (8, 16, 32, 640, 1280)
-    qtbot.mouseClick(form.widths.auto, Qt.MouseButton.LeftButton)
-    assert edits[-1].widths is None and form.widths.line.text() == "32, 64, 128, 256, 512"
+    form.stages.view.setCurrentIndex(form.stages.cell(2, "width"))
+    qtbot.mouseClick(form.stages.reset_button, Qt.MouseButton.LeftButton)  # the column back to its default
+    assert edits[-1].widths is None
+    assert [cell_text(form, row, "width") for row in range(5)] == ["32", "64", "128", "256", "512"]
 
 
 def test_unreadable_widths_are_marked(qtbot: QtBot) -> None:
@@ -164,10 +181,10 @@ def test_unreadable_widths_are_marked(qtbot: QtBot) -> None:
     qtbot.addWidget(form)
     errors: list[object] = []
     form.invalid.connect(errors.append)
-    form.widths.line.selectAll()
-    qtbot.keyClicks(form.widths.line, "16, x")
+    set_cell(form, 1, "width", "16, x")
     assert errors and "widths" in str(errors[-1])
-    assert is_invalid(form.widths.line)
+    assert form.stages.model.marked(1, "width") is not None
+    assert cell_text(form, 1, "width") == "16, x"  # the typed text stays, to be corrected
 
 
 def test_switching_to_2d_keeps_h_and_w(qtbot: QtBot) -> None:

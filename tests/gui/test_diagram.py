@@ -11,7 +11,7 @@ from unetviz.core.config import load_preset
 from unetviz.gui.diagram_view import ZOOM_STEP
 from unetviz.gui.main_window import MainWindow
 
-from .conftest import MakeWindow, wait_update
+from .conftest import MakeWindow, set_cell, wait_update
 
 
 def node_centre(window: MainWindow, node_id: str) -> QPoint:
@@ -120,8 +120,8 @@ def test_drag_pans_without_selecting(qtbot: QtBot, window: MainWindow) -> None:
 def test_3d_diagram_and_stale_greying(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window(load_preset("unet3d"))
     assert window.diagram.diagram is not None and "64×128×128" in window.diagram.diagram.svg.decode()
-    window.form.spins["kernel_size"].setValue(4)
+    set_cell(window.form, 0, "kernel", "4")
     assert window.diagram._item is not None and window.diagram._item.opacity() < 1
-    window.form.spins["kernel_size"].setValue(5)
+    set_cell(window.form, 0, "kernel", "5")
     wait_update(qtbot, window)
     assert window.diagram._item is not None and window.diagram._item.opacity() == 1

@@ -1,64 +1,65 @@
 """The config panel: the one place that reads widgets into a UNetConfig and writes a UNetConfig into widgets.
 
-An edit that does not make a valid config marks its widget with the ConfigError message and emits `invalid`;
-the document (and so every view) keeps the last valid config until the widgets are valid again.
+Global fields are spin boxes, combo boxes and check boxes; per-stage fields live in the stage table, which is
+one of the form's widgets. An edit that does not make a valid config marks its widget (or cell) with the
+ConfigError message and emits `invalid`; the document (and so every view) keeps the last valid config until
+the widgets are valid again. A field that does not apply (the slope of a plain ReLU) is hidden or disabled,
+never reset.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from unetviz.core.config import (
-    MAX_CHANNELS,
-    MAX_DEPTH,
-    MAX_INPUT_AXIS,
-    MERGES,
-    NORMS,
-    PADDINGS,
-    POOLINGS,
-    UPSAMPLINGS,
-    UNetConfig,
-    load_preset,
-    preset_description,
-    preset_names,
-)
+from unetviz.core.config import MAX_INPUT_AXIS, UNetConfig, load_preset, preset_names
 from unetviz.core.errors import ConfigError
+from unetviz.gui.form_fields import (
+    CHECKS,
+    CHOICES,
+    FLOATS,
+    INTS,
+    applicable,
+    choice_text,
+    choice_value,
+    deep_supervision_items,
+)
 from unetviz.gui.marks import set_invalid
-from unetviz.gui.widths_edit import WidthsEdit
+from unetviz.gui.preset_picker import PresetPicker
+from unetviz.gui.stage_table import StageTable
+from unetviz.gui.stage_values import STAGE_FIELD_NAMES
 
 AXES = ("D", "H", "W")
-
-_INTS: dict[str, tuple[str, int, int, str]] = {
-    "in_channels": ("Input channels", 1, MAX_CHANNELS, "channels of the input image (1 grey, 3 RGB)"),
-    "num_classes": ("Classes", 1, MAX_CHANNELS, "output channels of the 1×1 head"),
-    "depth": ("Depth", 1, MAX_DEPTH, "number of poolings; the U has depth + 1 levels"),
-    "base_width": ("Base width", 1, MAX_CHANNELS, "channels at level 0; doubled at each level below"),
-    # Even sizes are allowed here so that typing one shows why it is not allowed.
-    "kernel_size": ("Kernel size", 1, 99, "an odd convolution kernel size"),
-    "convs_per_block": ("Convs per block", 1, 16, "convolutions (+ norm + ReLU) in each block"),
-    "batch_size": ("Batch size", 1, 1 << 16, "batch of the dummy input; scales mult-adds and memory"),
-}
-_CHOICES: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "padding": ("Padding", PADDINGS, "same keeps the size; valid loses kernel_size − 1 per conv (the 2015 paper)"),
-    "norm": ("Normalisation", NORMS, "after each convolution"),
-    "pooling": ("Pooling", POOLINGS, "2× down-sampling between levels"),
-    "upsampling": ("Up-sampling", UPSAMPLINGS, "transpose: learned 2×2 up-conv; bilinear/nearest halve widths"),
-    "merge": ("Skip merge", MERGES, "crop the skip (2015 paper) or pad the up-sampled map (Pytorch-UNet)"),
-}
+# Rows of the form: (group, rows), each row one or two fields side by side. The groups people use most come
+# first, so that they are on screen at the default window size without scrolling.
+LAYOUT: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("Model", (("in_channels", "num_classes"), ("depth", "base_width"))),
+    ("Sampling", (("padding", "pooling"), ("upsampling", "merge"))),
+)
+LOWER_LAYOUT: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("Blocks", (("block", "decoder_block"), ("shortcut", "stem_channels"))),
+    ("Layers", (("norm", "norm_groups"), ("norm_affine", "conv_bias"), ("activation", "negative_slope"),
+                ("shared_activation", "dropout"), ("deep_supervision",))),
+)  # fmt: skip
 
 
 class ConfigForm(QWidget):
@@ -68,24 +69,26 @@ class ConfigForm(QWidget):
     def __init__(self, cfg: UNetConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spins: dict[str, QSpinBox] = {}
+        self.floats: dict[str, QDoubleSpinBox] = {}
         self.combos: dict[str, QComboBox] = {}
+        self.checks: dict[str, QCheckBox] = {}
+        self.labels: dict[str, QLabel] = {}
         self.size_spins: list[QSpinBox] = []
         self._read_error: ConfigError | None = None
         self._analysis_error: ConfigError | None = None
         self._writing = False
-        self._build()
+        self._shape = (cfg.depth, cfg.dims)  # the depth and dims the stage table's lists are for
+        self._build(cfg)
         self.set_config(cfg)
 
     # --- building ------------------------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build(self, cfg: UNetConfig) -> None:
         outer = QVBoxLayout(self)
+        outer.setSpacing(4)
         preset_row = QHBoxLayout()
-        self.preset = QComboBox()
-        for name in preset_names():
-            self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, preset_description(name), Qt.ItemDataRole.ToolTipRole)
-        _help(self.preset, "start from a shipped preset (undoable)")
+        self.preset = PresetPicker()
+        _help(self.preset, "start from a shipped preset (undoable), grouped by where it comes from")
         self.preset.activated.connect(lambda _i: self._apply_preset("Preset"))
         self.reset_button = QPushButton("Reset")
         _help(self.reset_button, "back to the selected preset")
@@ -104,71 +107,103 @@ class ConfigForm(QWidget):
         _help(self.name, "shown in the title and the diagram")
         self.name.textEdited.connect(lambda _t: self._on_edit())
         model.addRow("Name", self.name)
-        for field in ("in_channels", "num_classes", "depth", "base_width"):
-            model.addRow(_INTS[field][0], self._spin(field))
-        self.widths = WidthsEdit()
-        self.widths.edited.connect(self._on_edit)
-        model.addRow("Widths", self.widths)
+        self._rows(model, LAYOUT[0][1])
+        model.addRow("Input", self._input_row())
+        self._rows(self._group(outer, "Sampling"), LAYOUT[1][1])
 
-        data = self._group(outer, "Input")
-        dims_row = QHBoxLayout()
+        stages = self._group(outer, "Stages")
+        self.stages = StageTable(cfg)
+        self.stages.model.edited.connect(self._on_edit)
+        stages.addRow(self.stages)
+        for title, rows in LOWER_LAYOUT:
+            self._rows(self._group(outer, title), rows)
+        outer.addStretch(1)
+
+    def _input_row(self) -> QLayout:
+        row = QHBoxLayout()
         self.dims = QButtonGroup(self)
         for dims in (2, 3):
             button = QRadioButton(f"{dims}D")
             _help(button, f"{dims}D images; switching keeps H×W and copies H into D")
             self.dims.addButton(button, dims)
-            dims_row.addWidget(button)
-        dims_row.addStretch(1)
+            row.addWidget(button)
         self.dims.idClicked.connect(self._on_dims)
-        data.addRow("Dimensions", dims_row)
-        size_row = QHBoxLayout()
         self.size_labels: list[QLabel] = []
         for axis in AXES:
             label, spin = QLabel(axis), QSpinBox()
             spin.setRange(1, MAX_INPUT_AXIS)
             _help(spin, f"input size along {axis}")
+            _narrow(spin)
             spin.valueChanged.connect(lambda _v: self._on_edit())
             self.size_labels.append(label)
             self.size_spins.append(spin)
-            size_row.addWidget(label)
-            size_row.addWidget(spin, 1)
-        data.addRow("Input size", size_row)
-        data.addRow(_INTS["batch_size"][0], self._spin("batch_size"))
-
-        blocks = self._group(outer, "Blocks")
-        for field in ("kernel_size", "convs_per_block"):
-            blocks.addRow(_INTS[field][0], self._spin(field))
-        for field in _CHOICES:
-            blocks.addRow(_CHOICES[field][0], self._combo(field))
-
-        outer.addStretch(1)
+            row.addWidget(label)
+            row.addWidget(spin, 1)
+        row.addWidget(QLabel("×"))
+        row.addWidget(self._field("batch_size"), 1)
+        return row
 
     def _group(self, outer: QVBoxLayout, title: str) -> QFormLayout:
         box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.setVerticalSpacing(3)
         outer.addWidget(box)
         return form
 
-    def _spin(self, field: str) -> QSpinBox:
-        _label, low, high, tip = _INTS[field]
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        _help(spin, tip)
-        if field == "kernel_size":
-            spin.setSingleStep(2)
-        spin.valueChanged.connect(lambda _v, field=field: self._on_edit(field))
-        self.spins[field] = spin
-        return spin
+    def _rows(self, form: QFormLayout, rows: tuple[tuple[str, ...], ...]) -> None:
+        for fields in rows:
+            first = self._field(fields[0])
+            if len(fields) == 1:
+                form.addRow(self._label(fields[0]), first)
+                continue
+            row = QHBoxLayout()
+            row.addWidget(first, 1)
+            row.addWidget(self._label(fields[1]))
+            row.addWidget(self._field(fields[1]), 1)
+            form.addRow(self._label(fields[0]), row)
 
-    def _combo(self, field: str) -> QComboBox:
-        _label, choices, tip = _CHOICES[field]
-        combo = QComboBox()
-        combo.addItems(list(choices))
-        _help(combo, tip)
-        combo.currentIndexChanged.connect(lambda _i: self._on_edit())
-        self.combos[field] = combo
-        return combo
+    def _label(self, field: str) -> QLabel:
+        spec = INTS.get(field) or FLOATS.get(field) or CHOICES.get(field) or CHECKS.get(field)
+        assert spec is not None, field
+        label = QLabel("" if field in CHECKS else spec[0])
+        self.labels[field] = label
+        return label
+
+    def _field(self, field: str) -> QWidget:
+        widget: QWidget
+        if field in INTS:
+            _label, low, high, tip = INTS[field]
+            spin = self.spins[field] = QSpinBox()
+            spin.setRange(low, high)
+            if field == "stem_channels":
+                spin.setSpecialValueText("none")
+            spin.valueChanged.connect(lambda _v, field=field: self._on_edit(field))
+            widget = spin
+        elif field in FLOATS:
+            _label, low_f, high_f, step, decimals, tip = FLOATS[field]
+            box = self.floats[field] = QDoubleSpinBox()
+            box.setDecimals(decimals)
+            box.setRange(low_f, high_f)
+            box.setSingleStep(step)
+            box.valueChanged.connect(lambda _v: self._on_edit())
+            widget = box
+        elif field in CHECKS:
+            text, tip = CHECKS[field]
+            check = self.checks[field] = QCheckBox(text)
+            check.toggled.connect(lambda _v: self._on_edit())
+            widget = check
+        else:
+            _label, choices, tip = CHOICES[field]
+            combo = self.combos[field] = QComboBox()
+            combo.addItems(list(choices))
+            combo.currentIndexChanged.connect(lambda _i: self._on_edit())
+            widget = combo
+        _help(widget, tip)
+        if field not in CHECKS:
+            _narrow(widget)
+        return widget
 
     # --- config -> widgets ---------------------------------------------------------------------------
 
@@ -181,6 +216,8 @@ class ConfigForm(QWidget):
                 self._write(cfg)
             finally:
                 self._writing = False
+        self.stages.model.set_plan(cfg)
+        self._show_applicable()
         self._show_error()
 
     def _shows(self, cfg: UNetConfig) -> bool:
@@ -193,38 +230,82 @@ class ConfigForm(QWidget):
         # The preset the config was made from, when its name says so ("ronneberger2015 (same)").
         based_on = [name for name in preset_names() if cfg.name.startswith(name)]
         if based_on:
-            self.preset.setCurrentText(max(based_on, key=len))
+            self.preset.set_preset(max(based_on, key=len))
         self.name.setText(cfg.name)
         for field, spin in self.spins.items():
-            spin.setValue(getattr(cfg, field))
+            value = getattr(cfg, field)
+            spin.setValue(0 if value is None else value)
+        for field, box in self.floats.items():
+            box.setValue(float(getattr(cfg, field)))
+        for field, check in self.checks.items():
+            check.setChecked(bool(getattr(cfg, field)))
+        self._fill_deep_supervision(cfg.depth)
         for field, combo in self.combos.items():
-            combo.setCurrentText(getattr(cfg, field))
-        button = self.dims.button(cfg.dims)
-        button.setChecked(True)
+            value = getattr(cfg, field)
+            if field == "deep_supervision":
+                combo.setCurrentIndex(_deep_supervision_index(combo, value))
+            else:
+                combo.setCurrentText(choice_text(field, value))
+        self.dims.button(cfg.dims).setChecked(True)
         self._show_axes(cfg.dims)
         for spin, size in zip(self.size_spins[3 - cfg.dims :], cfg.input_size, strict=True):
             spin.setValue(size)
-        self.widths.set_widths(cfg.widths, cfg.depth, cfg.base_width)
+        self._shape = (cfg.depth, cfg.dims)
+        self.stages.model.set_config(cfg)
+
+    def _fill_deep_supervision(self, depth: int) -> None:
+        combo = self.combos["deep_supervision"]
+        items = deep_supervision_items(depth)
+        if combo.count() == len(items):
+            return
+        kept = combo.currentData()
+        combo.blockSignals(True)  # the form reads the combo once it is filled
+        combo.clear()
+        for text, value in items:
+            combo.addItem(text, value)
+        combo.setCurrentIndex(_deep_supervision_index(combo, kept if kept is not None else False))
+        combo.blockSignals(False)
 
     def _show_axes(self, dims: int) -> None:
-        for label, spin in zip(self.size_labels[:1], self.size_spins[:1], strict=True):
-            label.setVisible(dims == 3)
-            spin.setVisible(dims == 3)
+        self.size_labels[0].setVisible(dims == 3)
+        self.size_spins[0].setVisible(dims == 3)
+
+    def _show_applicable(self) -> None:
+        try:
+            fields = self._global_fields()
+        except ConfigError:
+            return
+        for field, shown in applicable(fields).items():
+            widget: QWidget = self.spins.get(field) or self.floats.get(field) or self.combos.get(field) \
+                or self.checks[field]  # fmt: skip
+            widget.setEnabled(shown)
+            self.labels[field].setEnabled(shown)
 
     # --- widgets -> config ---------------------------------------------------------------------------
 
     def read(self) -> UNetConfig:
         """The config the widgets show; ConfigError naming the field if they do not make one."""
+        fields = self._global_fields()
+        fields.update(self.stages.model.fields(str(fields["upsampling"]), str(fields["block"])))
+        return UNetConfig(**fields)
+
+    def _global_fields(self) -> dict[str, Any]:
         dims = self.dims.checkedId()
-        fields: dict[str, object] = {
+        fields: dict[str, Any] = {
             "name": self.name.text().strip(),
             "dims": dims,
             "input_size": tuple(spin.value() for spin in self.size_spins[3 - dims :]),
-            "widths": self.widths.widths(),
         }
         fields.update({field: spin.value() for field, spin in self.spins.items()})
-        fields.update({field: combo.currentText() for field, combo in self.combos.items()})
-        return UNetConfig(**fields)  # type: ignore[arg-type]
+        fields["stem_channels"] = fields["stem_channels"] or None
+        fields.update({field: box.value() for field, box in self.floats.items()})
+        fields.update({field: check.isChecked() for field, check in self.checks.items()})
+        for field, combo in self.combos.items():
+            if field == "deep_supervision":
+                fields[field] = combo.currentData()
+            else:
+                fields[field] = choice_value(field, combo.currentText())
+        return fields
 
     def _on_dims(self, dims: int) -> None:
         # 2D→3D copies H into the new depth axis D; 3D→2D keeps H×W.
@@ -233,11 +314,15 @@ class ConfigForm(QWidget):
         self._show_axes(dims)
         self._on_edit()
 
-    def _on_edit(self, field: str | None = None) -> None:
+    def _on_edit(self, _field: str | None = None) -> None:
         if self._writing:
             return
-        if field in ("depth", "base_width"):
-            self.widths.follow_shape(self.spins["depth"].value(), self.spins["base_width"].value())
+        depth, dims = self.spins["depth"].value(), self.dims.checkedId()
+        if (depth, dims) != self._shape:  # per-stage lists follow the new shape before they are read
+            self.stages.model.follow_shape(depth, dims != self._shape[1])
+            self._shape = (depth, dims)
+            self._fill_deep_supervision(depth)
+        self._show_applicable()
         try:
             cfg = self.read()
         except ConfigError as exc:
@@ -246,11 +331,12 @@ class ConfigForm(QWidget):
             self.invalid.emit(exc)
             return
         self._read_error = None
+        self.stages.model.set_plan(cfg)
         self._show_error()
         self.edited.emit(cfg, "")
 
     def _apply_preset(self, verb: str) -> None:
-        name = self.preset.currentText()
+        name = self.preset.preset()
         self.edited.emit(load_preset(name), f"{verb} {name}")
 
     # --- marking -------------------------------------------------------------------------------------
@@ -266,28 +352,43 @@ class ConfigForm(QWidget):
     def widget_for(self, field: str) -> list[QWidget]:
         if field == "input_size":
             return list(self.size_spins)
-        if field == "widths":
-            return [self.widths.line]
         if field == "name":
             return [self.name]
         if field == "dims":
             return [b for b in self.dims.buttons()]
-        found: QWidget | None = self.spins.get(field) or self.combos.get(field)
+        if field in STAGE_FIELD_NAMES:
+            return [self.stages.view]
+        found = self.spins.get(field) or self.floats.get(field) or self.combos.get(field) or self.checks.get(field)
         return [found] if found is not None else []
 
     def _show_error(self) -> None:
         error = self.current_error()
         marked = set(self.widget_for(error.field)) if error is not None else set()
-        for field in ("input_size", "widths", "name", "dims", *self.spins, *self.combos):
+        self.stages.model.mark_error(error)
+        for field in ("input_size", "name", "dims", *self.spins, *self.floats, *self.combos, *self.checks):
             for widget in self.widget_for(field):
                 bad = widget in marked
-                if widget is self.widths.line:
-                    self.widths.set_invalid(bad)
-                else:
-                    set_invalid(widget, bad)
+                set_invalid(widget, bad)
                 widget.setToolTip(str(error) if bad else str(widget.property("help") or ""))
         self.error_label.setText(str(error) if error is not None else "")
         self.error_label.setVisible(error is not None)
+
+
+def _deep_supervision_index(combo: QComboBox, value: bool | int) -> int:
+    # True == 1 in Python: compare types too, so "every level" and "1 head" stay apart.
+    for index in range(combo.count()):
+        data = combo.itemData(index)
+        if data == value and isinstance(data, bool) == isinstance(value, bool):
+            return index
+    return 0
+
+
+def _narrow(widget: QWidget) -> None:
+    """Narrow by default (a spin box up to 2^20 asks for room for seven digits): two fields share a row."""
+    widget.setMinimumWidth(48)
+    policy = widget.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    widget.setSizePolicy(policy)
 
 
 def _help(widget: QWidget, text: str) -> None:

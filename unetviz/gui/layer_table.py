@@ -177,7 +177,12 @@ class LayerTable(QWidget):
 
     def set_analysis(self, analysis: Analysis) -> None:
         kept = self.selected_layers()
-        first = self.model.rowCount() == 0
+        before = self.model._analysis
+        # Shapes get longer with another dims or preset (1 × 80×160×160 after 1 × 128×128): fit them again.
+        first = before is None or (before.config.dims, before.config.name) != (
+            analysis.config.dims,
+            analysis.config.name,
+        )
         self._quiet = True
         try:
             self.model.set_analysis(analysis)

@@ -66,8 +66,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.diagram)
         form_scroll = QScrollArea()
         form_scroll.setWidgetResizable(True)
+        form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form fits its width
         form_scroll.setWidget(self.form)
-        form_scroll.setMinimumWidth(self.form.sizeHint().width() + 24)
+        form_scroll.setMinimumWidth(
+            self.form.minimumSizeHint().width() + form_scroll.verticalScrollBar().sizeHint().width() + 4
+        )
+        # The config dock runs the full height, so its most used fields and the stage table fit at 1280×800.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.docks = [
             self._dock("config", "Configuration", form_scroll, Qt.DockWidgetArea.LeftDockWidgetArea),
             self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.RightDockWidgetArea),
