@@ -54,7 +54,8 @@ def test_cells_show_effective_values(nnunet_form: tuple[ConfigForm, list[UNetCon
 def test_typed_stride_in_any_notation(nnunet_form: tuple[ConfigForm, list[UNetConfig]], text: str) -> None:
     form, edits = nnunet_form
     set_cell(form, 1, "stride", text)
-    assert edits[-1].strides == ((2, 2, 2), 2, 2, 2, 2)
+    # 2 on every axis at every level is the default, which the config stores as null
+    assert edits[-1].strides is None and edits[-1].plan.encoder[1].stride == (2, 2, 2)
     assert cell_text(form, 1, "stride") == "2"  # the same on every axis: shown as one number
 
 
@@ -153,7 +154,8 @@ def test_depth_and_dims_reshape_the_lists(nnunet_form: tuple[ConfigForm, list[UN
     assert edits[-1].widths == (32, 64, 128, 256, 320, 640, 1280) and edits[-1].strides == ((1, 2, 2), 2, 2, 2, 2, 2)
     form.dims.button(2).click()
     # Each per-axis entry keeps its in-plane value.
-    assert edits[-1].dims == 2 and edits[-1].kernel_size == (3,) * 7 and edits[-1].strides == (2,) * 6
+    assert edits[-1].dims == 2 and edits[-1].kernel_size == 3 and edits[-1].strides is None  # the defaults
+    assert [s.kernel for s in edits[-1].plan.encoder] == [(3, 3)] * 7
 
 
 def test_real_editor_commits_typed_text(nnunet_form: tuple[ConfigForm, list[UNetConfig]], qtbot: QtBot) -> None:
@@ -169,7 +171,7 @@ def test_real_editor_commits_typed_text(nnunet_form: tuple[ConfigForm, list[UNet
     qtbot.keyClicks(editor, "2×2×2")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(edits), timeout=5000)  # the delegate commits through a queued call
-    assert edits[-1].strides == ((2, 2, 2), 2, 2, 2, 2)
+    assert edits[-1].strides is None and edits[-1].plan.encoder[1].stride == (2, 2, 2)
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -194,7 +196,7 @@ def test_acceptance_nnunet_isotropic_stride_at_level_1(qtbot: QtBot, make_window
     form = window.form
     assert cell_text(form, 1, "stride") == "1,2,2"
     set_cell(form, 1, "stride", "2,2,2")
-    assert window.document.config.strides == ((2, 2, 2), 2, 2, 2, 2)
+    assert window.document.config.strides is None and window.document.config.plan.encoder[1].stride == (2, 2, 2)
     wait_update(qtbot, window)
     assert window.analysis.config == window.document.config
     rows = {row[1]: row for row in table_rows(window)}
