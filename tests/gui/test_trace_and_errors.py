@@ -135,3 +135,12 @@ def test_trace_process_reports_errors_and_stops_at_once() -> None:
     busy.join(10)
     assert time.perf_counter() - stopping < 3 and not busy.is_alive()
     assert len(errors) == 1 and "the trace process stopped" in str(errors[0])
+
+
+def test_a_failing_strict_join_is_reported_not_traced(qtbot: QtBot, make_window: MakeWindow) -> None:
+    from unetviz.core.config import load_preset
+
+    window = make_window(cfg=load_preset("nnunet-2d").replace(input_size=(500, 512), batch_size=1), auto_trace=True)
+    qtbot.waitUntil(lambda: "would fail at dec3.concat" in window.summary.text(), timeout=5_000)
+    assert "fails at dec3.concat" in window.summary.text()
+    assert not window.worker.traces.busy and window.analysis is not None and window.analysis.trace is None

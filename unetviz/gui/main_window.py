@@ -143,6 +143,10 @@ class MainWindow(QMainWindow):
             self._start_trace(self.analysis, force=True)
 
     def _start_trace(self, analysis: Analysis, force: bool = False) -> None:
+        if analysis.shapes.failure:  # a strict join of unequal sizes: reported by the analysis, not traced
+            failed = next((layer.name for layer in analysis.layers if layer.error), "a join")
+            self.summary.set_trace_status(f"not run: the forward pass would fail at {failed}")
+            return
         device = self.commands.device.currentText()
         key = (analysis.config, device)
         if not force and (key == self._trace_key or device == "cpu"):

@@ -61,7 +61,7 @@ class SummaryPanel(QScrollArea):
             return
         s, cfg = a.shapes, a.config
         rows = [
-            ("input → output", f"{shape_text(s.input_shape)} → {shape_text(s.output_shape)} (batch {cfg.batch_size})"),
+            ("input → output", f"{shape_text(s.input_shape)} → {self._output_text(a)} (batch {cfg.batch_size})"),
             ("parameters", f"{s.total_params:,} total, {s.total_params:,} trainable"),
             ("mult-adds", f"{s.mult_adds:,} ({human(s.mult_adds)})"),
             ("activations", f"{human(s.activation_bytes, 'B')} (float32, every layer's output)"),
@@ -84,6 +84,13 @@ class SummaryPanel(QScrollArea):
             parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
             parts.append("</ul>")
         self.label.setText("".join(parts))
+
+    @staticmethod
+    def _output_text(a: Analysis) -> str:
+        failed = next((layer for layer in a.layers if layer.error), None)
+        if failed is None:
+            return shape_text(a.shapes.output_shape)
+        return f"<span style='color:#c53030'><b>fails at {escape(failed.name)}</b></span>"
 
     def _trace_html(self, a: Analysis) -> str:
         t = a.trace
