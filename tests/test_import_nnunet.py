@@ -129,3 +129,48 @@ def test_inherits_from_loop_is_an_error() -> None:
     plans["configurations"]["3d_fullres"]["inherits_from"] = "3d_cascade_fullres"
     with pytest.raises(ConfigError, match="without a loop"):
         import_plans(plans, "3d_cascade_fullres", dataset)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "configuration"),
+    [
+        ("Dataset042_Heart/nnUNetPlans.json", "2d"),
+        ("Dataset042_Heart/nnUNetPlans.json", "3d_fullres"),
+        ("Dataset042_Heart/nnUNetResEncUNetMPlans.json", "3d_fullres"),
+        ("old_schema/nnUNetPlans.json", "3d_fullres"),
+    ],
+)
+def test_round_trip_import_export_import(fixture: str, configuration: str) -> None:
+    from unetviz.sources.nnunet import export_plans
+
+    plans, dataset = _load(fixture)
+    first = import_plans(plans, configuration, dataset).config
+    written = export_plans(first, "mine", into=plans)
+    assert set(written["configurations"]) == {*plans["configurations"], "mine"}
+    assert {k: v for k, v in written.items() if k != "configurations"} == {
+        k: v for k, v in plans.items() if k != "configurations"
+    }  # everything else left as it was
+    again = import_plans(json.loads(json.dumps(written)), "mine", dataset).config
+    assert again.replace(name=first.name) == first
+    theirs = _theirs(written, "mine", dataset)  # the exported configuration builds in nnU-Net's library
+    assert sum(p.numel() for p in theirs.parameters()) == analyze(first).shapes.total_params
+
+
+@pytest.mark.parametrize(
+    ("preset", "changes", "field"),
+    [
+        ("ronneberger2015", {}, "merge"),
+        ("milesial", {}, "merge"),
+        ("nnunet-3d-fullres", {"upsampling": "bilinear"}, "upsampling"),
+        ("nnunet-3d-fullres", {"padding": "valid"}, "padding"),
+        ("nnunet-3d-fullres", {"deep_supervision": False}, "deep_supervision"),
+        ("monai-dynunet-3d", {}, "shared_activation"),
+    ],
+)
+def test_configs_nnunet_cannot_express_are_refused(preset: str, changes: dict[str, Any], field: str) -> None:
+    from unetviz.core.config import load_config
+    from unetviz.sources.nnunet import plans_configuration
+
+    with pytest.raises(ConfigError) as info:
+        plans_configuration(load_config(preset).replace(**changes))
+    assert info.value.field == field and "cannot be an nnU-Net plan" in str(info.value)

@@ -261,3 +261,93 @@ def _dataset_fields(dataset: Mapping[str, Any] | None, assumed: list[str]) -> di
         fields["num_classes"] = 2
         assumed.append("dataset.json has no labels: 2 classes")
     return fields
+
+
+# --- and back out ------------------------------------------------------------------------------------------
+
+
+def _refuse(cfg: UNetConfig) -> None:
+    """One ConfigError naming the first field nnU-Net's networks cannot express, and what they can."""
+    plan = cfg.plan
+    residual = cfg.block == "residual"
+    rules: list[tuple[str, bool, str]] = [
+        ("upsampling", cfg.upsampling != "transpose", "transpose (nnU-Net up-samples with a transposed conv)"),
+        ("merge", cfg.merge != "strict", "strict (nnU-Net concatenates without crop or pad)"),
+        ("padding", cfg.padding != "same", "same (nnU-Net pads (F − 1)/2)"),
+        ("pooling", cfg.pooling != "conv", "conv (nnU-Net's networks down-sample with strided convs)"),
+        ("up_kernel_size", cfg.up_kernel_size is not None, "null (nnU-Net's up-conv kernel is the stride)"),
+        ("decoder_kernel_size", cfg.decoder_kernel_size is not None, "null (the decoder uses its level's kernel)"),
+        ("up_widths", cfg.up_widths is not None, "null (nnU-Net's up-conv makes the skip's width)"),
+        ("decoder_widths", cfg.decoder_widths is not None, "null (nnU-Net's decoder keeps the skip's width)"),
+        ("encoder_first_widths", cfg.encoder_first_widths is not None, "null"),
+        ("norm", cfg.norm == "group", "instance, batch or none (nnU-Net gives a norm only the channel count)"),
+        ("shared_activation", cfg.shared_activation, "false (nnU-Net makes one activation per conv)"),
+        ("decoder_block", cfg.decoder_block == "residual", "plain (nnU-Net's decoder is plain)"),
+        ("shortcut", residual and cfg.shortcut != "pool_conv", "pool_conv (nnU-Net's BasicBlockD)"),
+        ("stem_channels", residual and cfg.stem_channels is None, "a width (ResidualEncoderUNet has a stem)"),
+        ("conv_bias", plan.conv_bias != plan.up_bias, "true or false (convs and up-convs share nnU-Net's conv_bias)"),
+        ("deep_supervision", cfg.deep_supervision is not True, "true (nnU-Net builds a head at every decoder level)"),
+    ]
+    for field, broken, allowed in rules:
+        if broken:
+            raise ConfigError(field, getattr(cfg, field), allowed + "; this config cannot be an nnU-Net plan")
+
+
+_NONLIN_OPS = {"relu": "torch.nn.ReLU", "leaky_relu": "torch.nn.LeakyReLU", "prelu": "torch.nn.PReLU",
+               "gelu": "torch.nn.GELU", "elu": "torch.nn.ELU"}  # fmt: skip
+
+
+def plans_configuration(cfg: UNetConfig) -> dict[str, Any]:
+    """`cfg` as one nnU-Net v2 plans configuration: `architecture` (class and `arch_kwargs`), `patch_size`,
+    `batch_size`. Raises ConfigError for a config nnU-Net's networks cannot express."""
+    _refuse(cfg)
+    plan, d = cfg.plan, cfg.dims
+    residual = cfg.block == "residual"
+    kwargs: dict[str, Any] = {
+        "n_stages": cfg.depth + 1,
+        "features_per_stage": [stage.width for stage in plan.encoder],
+        "conv_op": f"torch.nn.modules.conv.Conv{d}d",
+        "kernel_sizes": [list(stage.kernel) for stage in plan.encoder],
+        "strides": [list(stage.stride) for stage in plan.encoder],
+        ("n_blocks_per_stage" if residual else "n_conv_per_stage"): [len(s.widths) for s in plan.encoder],
+        "n_conv_per_stage_decoder": [len(stage.widths) for stage in plan.decoder],  # deepest first, as nnU-Net
+        "conv_bias": plan.conv_bias,
+        "norm_op": None if cfg.norm == "none" else
+        f"torch.nn.modules.{'instancenorm.InstanceNorm' if cfg.norm == 'instance' else 'batchnorm.BatchNorm'}{d}d",
+        "norm_op_kwargs": None if cfg.norm == "none" else {"eps": 1e-05, "affine": cfg.norm_affine},
+        "dropout_op": f"torch.nn.modules.dropout.Dropout{d}d" if cfg.dropout else None,
+        "dropout_op_kwargs": {"p": cfg.dropout, "inplace": True} if cfg.dropout else None,
+        "nonlin": _NONLIN_OPS[cfg.activation],
+        "nonlin_kwargs": {"inplace": True, **({"negative_slope": cfg.negative_slope}
+                                              if cfg.activation == "leaky_relu" else {})},
+    }  # fmt: skip
+    if cfg.activation in ("prelu", "gelu"):
+        kwargs["nonlin_kwargs"] = {}
+    if residual:
+        kwargs["stem_channels"] = cfg.stem_channels
+    name = "ResidualEncoderUNet" if residual else "PlainConvUNet"
+    return {
+        "patch_size": list(cfg.input_size),
+        "batch_size": cfg.batch_size,
+        "architecture": {
+            "network_class_name": f"dynamic_network_architectures.architectures.unet.{name}",
+            "arch_kwargs": kwargs,
+            "_kw_requires_import": ["conv_op", "norm_op", "dropout_op", "nonlin"],
+        },
+    }
+
+
+def export_plans(cfg: UNetConfig, configuration: str, into: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A plans file holding `cfg` as configuration `configuration`: added to (or replacing that name in) the
+    existing plans `into`, everything else in it left as it was; or a minimal new plans file."""
+    entry = plans_configuration(cfg)
+    if into is None:
+        return {"dataset_name": cfg.name, "plans_name": "unetvizPlans", "configurations": {configuration: entry}}
+    if not is_plans(into):
+        raise ConfigError("--into", "…", "an nnU-Net v2 plans file (a JSON object with `configurations`)")
+    out = dict(into)
+    configurations = dict(out["configurations"])
+    old = configurations.get(configuration)
+    configurations[configuration] = {**old, **entry} if isinstance(old, Mapping) else entry
+    out["configurations"] = configurations
+    return out
