@@ -40,11 +40,11 @@ print(json.dumps(out))
 
 
 def _check(configs: list[UNetConfig], folder: Path) -> None:
-    paths = []
+    paths: list[str] = []
     for index, cfg in enumerate(configs):
-        path = folder / f"model_{index}.py"
-        path.write_text(model_code(cfg, path.name), encoding="utf-8")
-        paths.append(str(path))
+        file = folder / f"model_{index}.py"
+        file.write_text(model_code(cfg, file.name), encoding="utf-8")
+        paths.append(str(file))
     done = subprocess.run([sys.executable, "-I", "-c", PROBE, *paths], capture_output=True, text=True, cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(done.stdout)

@@ -144,13 +144,13 @@ def _value(value: Any) -> str:
 def _leaf(module: nn.Module) -> str:
     """The constructor call of one leaf module, with the arguments that make it what it is."""
     kind = type(module).__name__
-    if isinstance(module, nn.ConvTranspose2d | nn.ConvTranspose3d):
-        return (f"nn.{kind}({module.in_channels}, {module.out_channels}, kernel_size={_value(module.kernel_size)}, "
-                f"stride={_value(module.stride)}, padding={_value(module.padding)}, "
-                f"output_padding={_value(module.output_padding)}, bias={module.bias is not None})")  # fmt: skip
-    if isinstance(module, nn.Conv2d | nn.Conv3d):
-        return (f"nn.{kind}({module.in_channels}, {module.out_channels}, kernel_size={_value(module.kernel_size)}, "
-                f"stride={_value(module.stride)}, padding={_value(module.padding)}, bias={module.bias is not None})")  # fmt: skip
+    if isinstance(module, nn.Conv2d | nn.Conv3d | nn.ConvTranspose2d | nn.ConvTranspose3d):
+        extra = ""
+        if isinstance(module, nn.ConvTranspose2d | nn.ConvTranspose3d):
+            extra = f", output_padding={_value(module.output_padding)}"
+        sizes = f"kernel_size={_value(module.kernel_size)}, stride={_value(module.stride)}"
+        return (f"nn.{kind}({module.in_channels}, {module.out_channels}, {sizes}, padding={_value(module.padding)}"
+                f"{extra}, bias={module.bias is not None})")  # fmt: skip
     if isinstance(module, nn.BatchNorm2d | nn.BatchNorm3d | nn.InstanceNorm2d | nn.InstanceNorm3d):
         return f"nn.{kind}({module.num_features}, affine={module.affine})"
     if isinstance(module, nn.GroupNorm):
