@@ -84,11 +84,11 @@ def _follow_links(target: Path, shown: str) -> tuple[Path, bool]:
     """The path the chain of links from `target` ends at, and whether the chain passes through /dev or /proc
     (there a name like /dev/stdout stands for an open file, which only a write in place reaches)."""
     path = Path(os.path.abspath(target))
-    special = False
     for _ in range(LINK_HOPS):
-        special = special or str(path).startswith(SPECIAL_ROOTS)
+        if str(path).startswith(SPECIAL_ROOTS):  # its links (pipe:[…], socket:[…]) only the kernel can follow
+            return path, True
         if not path.is_symlink():
-            return path, special
+            return path, False
         path = Path(os.path.abspath(path.parent / os.readlink(path)))
     raise _error(shown, errno.ELOOP)
 
