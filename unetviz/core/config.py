@@ -450,6 +450,8 @@ def read_config_bytes(path: Path, field: str) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise ConfigError(field, str(path), f"a regular JSON file (this is {_file_kind(info.st_mode)})")
         too_big = f"a JSON file of at most {MAX_CONFIG_BYTES // 2**20} MiB"
+        if info.st_size == 0:  # empty, or a /proc file (/proc/kmsg would block, or hand over the kernel's log)
+            raise ConfigError(field, str(path), "a JSON file (this one is empty, or a /proc file of no fixed size)")
         if info.st_size > MAX_CONFIG_BYTES:
             raise ConfigError(field, str(path), f"{too_big} (this one has {info.st_size:,} bytes)")
         chunks, size = [], 0
