@@ -259,3 +259,15 @@ def test_killed_export_leaves_a_temporary_that_the_next_write_removes(tmp_path: 
     os.utime(left[0], (1_000, 1_000))
     write_bytes(target, b"done")
     assert [p.name for p in tmp_path.iterdir()] == ["out.md"]
+
+
+def test_dev_stdout_redirected_to_a_file_gets_only_the_output(tmp_path: Path) -> None:
+    """`-o /dev/stdout > file`: the table alone, not overwritten by a "wrote" line."""
+    target = tmp_path / "redirected.csv"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with open(target, "w") as handle:
+        done = subprocess.run([sys.executable, "-m", "unetviz.cli", *SUMMARY, "--format", "csv", "-o", "/dev/stdout"],
+                              stdout=handle, env=env, check=False)  # fmt: skip
+    assert done.returncode == 0
+    text = target.read_text()
+    assert text.startswith("layer,type") and "wrote" not in text

@@ -76,9 +76,11 @@ def _print_text(text: str) -> None:
 
 
 def _wrote(path: str) -> None:
-    """Say where the output went, unless it went to a device or pipe (/dev/stdout), where the line would land
+    """Say where the output went, unless it went to a device, a pipe or /dev/stdout, where the line would land
     in the output itself."""
-    if os.path.isfile(path):
+    from unetviz.report.export import is_replaced_file
+
+    if is_replaced_file(path):
         print(f"wrote {path}")
 
 

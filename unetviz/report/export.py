@@ -69,6 +69,17 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
+def is_replaced_file(path: str | os.PathLike[str]) -> bool:
+    """Whether a write to `path` makes or replaces a regular file (not a device, a FIFO or an open file behind
+    /dev/stdout): only then may "wrote PATH" be said on standard output without landing in the output itself."""
+    try:
+        final, special = _follow_links(Path(os.fspath(path)), os.fspath(path))
+        info = _stat(final)
+    except (OSError, ValueError):
+        return False
+    return not special and info is not None and stat.S_ISREG(info.st_mode)
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
