@@ -1,10 +1,13 @@
 # make run: set up .venv and open the unetviz app · make test: set up and run the whole test suite · make bench
+# make fuzz: the bad-input suites with a larger, random profile (FUZZ_EXAMPLES per target, default 20000)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench system clean
+.PHONY: run test fuzz bench system clean
+
+FUZZ_EXAMPLES ?= 20000
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,9 @@ test: $(STAMP) system
 	$(BIN)/ruff format --check unetviz tests
 	$(BIN)/mypy unetviz tests
 	$(BIN)/pytest
+
+fuzz: $(STAMP)
+	UNETVIZ_FUZZ=long UNETVIZ_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from unetviz.core.config import UNetConfig, apply_assignments, load_config, preset_description, preset_names
-from unetviz.core.errors import ConfigError, RenderError, TraceError
+from unetviz.core.config import (
+    UNetConfig,
+    apply_assignments,
+    apply_changes,
+    load_config,
+    parse_json,
+    preset_description,
+    preset_names,
+)
+from unetviz.core.errors import ConfigError, OutputError, RenderError, RenderTimeout, TraceError, printable
 
 EXIT_USAGE = 2
+STDOUT_AS = ("svg", "dot", "json", "csv", "md", "txt")
+
+
+MAX_MESSAGE = 400  # a message quoting a megabyte argument is still one readable line
+
+
+def one_line(text: str) -> str:
+    """`text` as one line: control characters escaped (no terminal escapes, no line breaks), cut to MAX_MESSAGE."""
+    text = printable(text)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not usage + message
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, one_line(f"{self.prog}: {message} (see {self.prog} --help)") + "\n")
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,14 +62,36 @@ def config_from_args(args: argparse.Namespace, default_preset: str = "ronneberge
     return apply_assignments(cfg, args.assignments)
 
 
-def _output(text: str, path: str | None) -> None:
-    if path:
-        from unetviz.report.export import write_text
+STDOUT = "-"
 
-        write_text(path, text)
-        print(f"wrote {path}")
-    else:
+
+def _print_text(text: str) -> None:
+    """Text to standard output, even where its encoding cannot show every character (written as escapes)."""
+    try:
         sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    sys.stdout.flush()
+
+
+def _wrote(path: str) -> None:
+    """Say where the output went, unless it went to a device, a pipe or /dev/stdout, where the line would land
+    in the output itself."""
+    from unetviz.report.export import is_replaced_file
+
+    if is_replaced_file(path):
+        print(f"wrote {path}")
+
+
+def _output(text: str, path: str | None) -> None:
+    if path is None or path == STDOUT:
+        _print_text(text)
+        return
+    from unetviz.report.export import write_text
+
+    write_text(path, text)
+    _wrote(path)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -100,22 +142,44 @@ def cmd_presets(_args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Every -o in turn; tables, .dot and .json are written even when no engine can draw."""
+    """Every -o in turn; tables, .dot and .json are written even when no engine can draw. After a renderer
+    timed out, the other drawings are not tried: each would wait as long again."""
     from unetviz.core.analysis import analyze
-    from unetviz.report.export import export_file
+    from unetviz.report.export import DIAGRAM_SUFFIXES, TABLE_SUFFIXES, export_bytes, export_file
 
+    if STDOUT in args.outputs and args.as_suffix is None and args.format is None:
+        raise ConfigError("-o", STDOUT, "with -o - (standard output) also --as " + "|".join(STDOUT_AS) + " or --format")
     cfg = config_from_args(args)
     analysis = analyze(cfg, device=None)
-    failures = []
+    failures: list[str] = []
+    timed_out: str | None = None
     for path in args.outputs:
+        suffix = f".{args.as_suffix}" if path == STDOUT and args.as_suffix else os.path.splitext(path)[1].lower()
+        drawn = args.format is None and suffix in DIAGRAM_SUFFIXES and suffix not in (".dot", ".gv", ".json")
+        if drawn and timed_out is not None and suffix not in TABLE_SUFFIXES:
+            failures.append(f"{path}: not drawn, {timed_out}")
+            continue
         try:
+            if path == STDOUT:
+                data = export_bytes(analysis, suffix, args.view, args.engine, args.dpi, args.format)
+                _print_text(data.decode("utf-8"))
+                continue
             export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=args.format)
+        except RenderTimeout as exc:
+            timed_out = str(exc)
+            failures.append(f"{path}: {exc}")
+            continue
         except RenderError as exc:
             failures.append(f"{path}: {exc}")
             continue
-        print(f"wrote {path}")
+        except OutputError as exc:
+            failures.append(str(exc))
+            continue
+        if STDOUT not in args.outputs:
+            _wrote(path)
     if failures:
-        print(f"unetviz export: {failures[0]}", file=sys.stderr)
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        print(one_line(f"unetviz export: {failures[0]}{more}"), file=sys.stderr)
         return EXIT_USAGE
     return 0
 
@@ -126,17 +190,17 @@ def parse_vary(text: str) -> tuple[str, list[object]]:
 
     key, raw = parse_assignment(text.split("=", 1)[0] + "=0")[0], text.partition("=")[2]
     try:
-        values = json.loads(f"[{raw}]")
+        values = parse_json(f"[{raw}]", "--vary")
     except json.JSONDecodeError:  # some are bare words (valid,same): read each on its own
         values = [_json_or_text(v.strip()) for v in raw.split(",")]
-    if len(values) < 2 or "" in values:
+    if len(values) < 2 or any(isinstance(v, str) and v == "" for v in values):
         raise ConfigError("--vary", text, "KEY=V1,V2[,…] with at least two values, e.g. padding=valid,same")
     return key, values
 
 
 def _json_or_text(text: str) -> object:
     try:
-        return json.loads(text)
+        return parse_json(text, "--vary")
     except json.JSONDecodeError:
         return text
 
@@ -150,12 +214,14 @@ def _compare_inputs(args: argparse.Namespace) -> tuple[list[UNetConfig], list[st
         base = load_config(args.configs[0]) if args.configs else config_from_args(args)
         base = apply_assignments(base, args.assignments) if args.configs else base
         key, values = parse_vary(args.vary)
-        configs = [base.replace(**{key: value}) for value in values]
+        # as --set KEY=VALUE would: a new depth or dims carries the per-stage and per-axis fields along
+        configs = [apply_changes(base, {key: value}) for value in values]
         return configs, [f"{key}={json.dumps(v) if not isinstance(v, str) else v}" for v in values]
     if len(args.configs) != 2:
         raise ConfigError("compare", args.configs, "two configs A B (preset names or JSON files), or --vary KEY=V1,V2")
-    a = apply_assignments(load_config(args.configs[0]), args.set_a)
-    b = apply_assignments(load_config(args.configs[1]), args.set_b)
+    # --set applies to both sides, then --set-a and --set-b to their own
+    a = apply_assignments(load_config(args.configs[0]), [*args.assignments, *args.set_a])
+    b = apply_assignments(load_config(args.configs[1]), [*args.assignments, *args.set_b])
     labels = [" ".join([a.name, *args.set_a]), " ".join([b.name, *args.set_b])]
     if labels[0] == labels[1]:
         labels = [f"A: {labels[0]}", f"B: {labels[1]}"]
@@ -192,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="trace on this device (auto: CUDA if present, else meta); none: formulas only, no torch",
     )
     summary.add_argument("--format", default="table", choices=("table", "json", "csv", "markdown"))
-    summary.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    summary.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout (-)")
     summary.set_defaults(func=cmd_summary)
 
     sizes = sub.add_parser("sizes", help="valid input sizes near N, with the output size each gives")
@@ -225,7 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         action="append",
         required=True,
-        help="output file, format from the extension; repeat for several",
+        help="output file, format from the extension; repeat for several; - for standard output (with --as)",
+    )
+    export.add_argument(
+        "--as",
+        dest="as_suffix",
+        choices=STDOUT_AS,
+        help="what -o - writes, named by its extension: svg, dot, json (the graph model), or a table (csv, md, txt)",
     )
     export.set_defaults(func=cmd_export)
 
@@ -237,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--vary", metavar="KEY=V1,V2,…", help="compare one config across values of one field")
     compare.add_argument("--format", default="table", choices=("table", "json", "markdown", "html"))
     compare.add_argument("--engine", default="auto", choices=("auto", "system", "embedded"), help="for html diagrams")
-    compare.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    compare.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout (-)")
     compare.set_defaults(func=cmd_compare)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default with no command)")
@@ -261,21 +333,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:  # plain `unetviz` opens the app, as `unetviz gui` with its defaults
         args = parser.parse_args(["gui"])
         func = cmd_gui
+    command = args.command or "gui"
     try:
         return func(args)
-    except (ConfigError, TraceError, RenderError) as exc:
-        print(f"unetviz {args.command}: {exc}", file=sys.stderr)
-    except OSError as exc:
-        print(f"unetviz {args.command}: cannot write {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+    except (ConfigError, TraceError, RenderError, OutputError) as exc:
+        _fail(command, str(exc))
+    except OSError as exc:  # not a write (those are OutputErrors): standard output closed, a read failing
+        from unetviz.report.export import reason
+
+        where = f"{exc.filename}: " if exc.filename else "standard output: " if exc.errno == errno.EPIPE else ""
+        _fail(command, f"{where}{reason(exc)}")
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: still one line, never a traceback
-        print(
-            f"unetviz {args.command}: internal error ({exc.__class__.__name__}: {exc}); please report it",
-            file=sys.stderr,
-        )
+        _fail(command, f"internal error ({exc.__class__.__name__}: {_text(exc)}); please report it")
         return 1
     return EXIT_USAGE
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a message that cannot itself be made (an int too long to print)
+        return "no message"
+
+
+def _fail(command: str, message: str) -> None:
+    print(one_line(f"unetviz {command}: {message}"), file=sys.stderr)
 
 
 if __name__ == "__main__":

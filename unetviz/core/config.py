@@ -8,12 +8,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from unetviz.core.errors import ConfigError, unknown_field
+from unetviz.core.errors import ConfigError, printable, unknown_field
 from unetviz.core.resources import presets_dir
 
 if TYPE_CHECKING:
@@ -25,6 +27,9 @@ MAX_INPUT_AXIS = 1 << 20
 MAX_KERNEL = 99
 MAX_STRIDE = 16
 MAX_CONVS = 16
+MAX_NAME = 80
+MAX_CONFIG_BYTES = 4 * 2**20  # a config is a few hundred bytes; anything near this is not one
+MAX_NUMBER_DIGITS = 4000  # below Python's 4,300-digit limit on int <-> str
 PADDINGS = ("same", "valid")
 NORMS = ("batch", "instance", "group", "none")
 POOLINGS = ("max", "avg", "conv")
@@ -139,8 +144,12 @@ _LIST_FIELDS = (
 )  # fmt: skip
 
 
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
+def _tuples(value: Any, depth: int = 0) -> Any:
+    # A config list is at most two deep (per stage, per axis); deeper ones stay lists, which validation refuses,
+    # so a list nested a thousand deep costs no recursion here.
+    if isinstance(value, list | tuple) and depth < 3:
+        return tuple(_tuples(v, depth + 1) for v in value)
+    return value
 
 
 def _lists(value: Any) -> Any:
@@ -267,8 +276,10 @@ def _validate(cfg: UNetConfig) -> None:
             cfg.deep_supervision,
             f"true (a head at every decoder level but the top), false, or a count of heads from 0 to {levels - 1}",
         )
-    if not isinstance(cfg.name, str) or not 0 < len(cfg.name) <= 80:
-        raise ConfigError("name", cfg.name, "a non-empty string of at most 80 characters")
+    if not isinstance(cfg.name, str) or not 0 < len(cfg.name) <= MAX_NAME or not cfg.name.isprintable():
+        # control characters, line breaks and lone surrogates reach titles, tables and terminals: refused
+        raise ConfigError("name", cfg.name, f"a non-empty string of at most {MAX_NAME} printable characters "
+                          "(no control characters or line breaks)")  # fmt: skip
     _validate_together(cfg)
 
 
@@ -361,7 +372,7 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> UNetConfig:
     preset = fields.pop("preset", None)
     if preset is not None:
         base = load_preset(preset)
-    unknown = sorted(set(fields) - set(FIELD_NAMES))
+    unknown = sorted((key for key in fields if key not in FIELD_NAMES), key=str)
     if unknown:
         raise unknown_field(unknown[0], fields[unknown[0]], FIELD_NAMES, f" (in {source})")
     try:
@@ -384,21 +395,103 @@ def load_config(name_or_path: str | Path) -> UNetConfig:
     if text in preset_names():
         return load_preset(text)
     path = Path(text)
-    if not path.is_file():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # a name no file system takes (a NUL, too long)
+        exists = False
+    if not exists:
         raise ConfigError("config", text, "a preset (" + ", ".join(preset_names()) + ") or an existing JSON file")
     data = _read_json(path, "config")
     if isinstance(data, dict):
-        data.setdefault("name", path.stem)
-    return from_dict(data, source=path.name)
+        data.setdefault("name", _name_from_file(path))
+    return from_dict(data, source=printable(path.name))
+
+
+def _name_from_file(path: Path) -> str:
+    """The file's stem as a config name: its printable form, cut to the longest name allowed."""
+    return printable(path.stem)[:MAX_NAME] or "custom"
+
+
+class HugeInt(int):
+    """A JSON integer longer than MAX_NUMBER_DIGITS: kept as a huge stand-in (±10^4000) so that every range check
+    refuses it, and shown by its length, since Python refuses to print more than 4,300 digits."""
+
+    digits: int
+
+
+def _parse_int(text: str) -> int:
+    if len(text) <= MAX_NUMBER_DIGITS:
+        return int(text)
+    huge = HugeInt(-(10**MAX_NUMBER_DIGITS) if text.startswith("-") else 10**MAX_NUMBER_DIGITS)
+    huge.digits = len(text.lstrip("-"))
+    return huge
+
+
+def parse_json(text: str, field: str) -> Any:
+    """JSON from the user (a file, --set, --vary) with the standard library only: numbers of any length and
+    any nesting give a value or a ConfigError naming `field`, never a Python limit's own error.
+    Invalid JSON raises json.JSONDecodeError for the caller to word."""
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise ConfigError(field, text, "JSON nested less deeply (lists and objects at most a few levels)") from None
+
+
+def read_config_bytes(path: Path, field: str) -> bytes:
+    """The bytes of a config file, refused before reading when it is not a regular file or is larger than
+    MAX_CONFIG_BYTES: a FIFO, a device or /proc/kmsg would block or never end."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)  # opening a FIFO must not wait
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(field, str(path), f"a readable file (cannot read it: {_reason(exc)})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(field, str(path), f"a regular JSON file (this is {_file_kind(info.st_mode)})")
+        too_big = f"a JSON file of at most {MAX_CONFIG_BYTES // 2**20} MiB"
+        if info.st_size == 0:  # empty, or a /proc file (/proc/kmsg would block, or hand over the kernel's log)
+            raise ConfigError(field, str(path), "a JSON file (this one is empty, or a /proc file of no fixed size)")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(field, str(path), f"{too_big} (this one has {info.st_size:,} bytes)")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_CONFIG_BYTES:  # a file that grows, or a /proc file that reports size 0
+            raise ConfigError(field, str(path), too_big)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(field, str(path), f"a readable file (cannot read it: {_reason(exc)})") from None
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or (os.strerror(exc.errno) if exc.errno else "") or exc.__class__.__name__
+    return str(exc) or exc.__class__.__name__
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def _read_json(path: Path, field: str) -> Any:
+    data = read_config_bytes(path, field)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(field, str(path), f"a UTF-8 text file (byte {exc.start} is not UTF-8)") from None
+    try:
+        return parse_json(text, field)
     except json.JSONDecodeError as exc:
-        raise ConfigError(field, str(path), f"valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(field, str(path), f"a readable UTF-8 file ({exc.__class__.__name__})") from exc
+        raise ConfigError(field, str(path), f"valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -410,14 +503,21 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if key not in FIELD_NAMES:
         raise unknown_field(key, raw, FIELD_NAMES)
     try:
-        value: Any = json.loads(raw)
+        value: Any = parse_json(raw, key)
     except json.JSONDecodeError:
         value = raw
     return key, value
 
 
-def apply_assignments(cfg: UNetConfig, assignments: list[str]) -> UNetConfig:
-    changes = dict(parse_assignment(text) for text in assignments)
+def apply_assignments(cfg: UNetConfig, assignments: Sequence[str]) -> UNetConfig:
+    """`cfg` with the `--set KEY=VALUE` assignments applied (see `apply_changes`)."""
+    return apply_changes(cfg, dict(parse_assignment(text) for text in assignments))
+
+
+def apply_changes(cfg: UNetConfig, changes: Mapping[str, Any]) -> UNetConfig:
+    """`cfg` with `changes`, as a user means them: a new dims or depth carries the fields that depend on it
+    along (input size, per-axis and per-stage lists), so one change alone gives a config that still fits."""
+    changes = dict(changes)
     # Changing dims alone would leave input_size the wrong length: follow it with a cube/square.
     if "dims" in changes and "input_size" not in changes and changes["dims"] in (2, 3) and _is_int(changes["dims"]):
         edge = cfg.input_size[-1]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import functools
 import html
 import json
+import math
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,11 +18,13 @@ import graphviz
 
 from unetviz.core.errors import RenderError
 from unetviz.draw.graph import Edge, Graph, Node
+from unetviz.draw.graphviz_process import engine_version, run_graphviz
 
 ENGINES = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot", "json")
 FONT = "Arial"  # measured by graphviz-pure's built-in metrics; Liberation Sans/Arimo stand in on Linux
-RENDER_TIMEOUT_S = 60
+PAD_IN = 0.3  # the graph's pad attribute, on every side
+MAX_PNG_PIXELS = 100_000_000  # 400 MB of RGBA while drawing; a poster at 300 dpi is ~30 megapixels
 
 FILL = {
     "input": ("#f1f1f1", "#666666"),
@@ -82,7 +84,7 @@ def to_dot(graph: Graph) -> str:
         ranksep="0.45",
         newrank="true",
         bgcolor="white",
-        pad="0.3",
+        pad=str(PAD_IN),
     )
     dot.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.18,0.08")
     dot.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
@@ -234,35 +236,48 @@ def resolve_engine(engine: str) -> tuple[str, str]:
 
 
 def _run(binary: str, fmt: str, source: str, extra: list[str] | None = None) -> bytes:
-    try:
-        done = subprocess.run(
-            [binary, f"-T{fmt}", *(extra or [])],
-            input=source.encode("utf-8"),
-            capture_output=True,
-            timeout=RENDER_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"{binary} took longer than {RENDER_TIMEOUT_S} s to draw the graph") from exc
-    except OSError as exc:
-        raise RenderError(f"{binary} could not run: {exc.strerror or exc}") from exc
-    if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RenderError(f"{binary} failed: {message[-1] if message else f'exit {done.returncode}'}")
-    return done.stdout
+    return run_graphviz(binary, fmt, source, extra)
 
 
 @functools.lru_cache(maxsize=8)  # keyed on the binary's path: one `-V` per engine per process
 def _engine_version(binary: str) -> str:
-    done = subprocess.run([binary, "-V"], capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
-    return (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+    return engine_version(binary)
 
 
 def _mark_svg(svg: bytes, engine: str, binary: str) -> bytes:
-    comment = f"<!-- unetviz: laid out and drawn by the {engine} engine ({_engine_version(binary)}) -->\n"
+    version = _engine_version(binary).replace("--", "- -")  # "--" would end the XML comment early
+    comment = f"<!-- unetviz: laid out and drawn by the {engine} engine ({version}) -->\n"
     marker = b"<svg"
     at = svg.find(marker)
     return svg[:at] + comment.encode("utf-8") + svg[at:] if at >= 0 else svg
+
+
+def png_size(width_in: float, height_in: float, dpi: int) -> tuple[int, int]:
+    """The pixels of a PNG of a graph laid out `width_in` × `height_in` inches (its pad added) at `dpi`."""
+    return math.ceil((width_in + 2 * PAD_IN) * dpi), math.ceil((height_in + 2 * PAD_IN) * dpi)
+
+
+def _layout_size(binary: str, source: str) -> tuple[float, float]:
+    """The laid-out graph's width and height in inches: the first line of Graphviz's plain output."""
+    first = run_graphviz(binary, "plain", source).decode("utf-8").split("\n", 1)[0].split()
+    try:
+        width, height = float(first[2]), float(first[3])
+    except (IndexError, ValueError):
+        raise RenderError(f"{binary} gave no graph size in its plain output") from None
+    if not (math.isfinite(width) and math.isfinite(height)):
+        raise RenderError(f"{binary} gave no graph size in its plain output")
+    return width, height
+
+
+def check_png_size(binary: str, source: str, dpi: int) -> None:
+    """Refuse, before drawing, a PNG above MAX_PNG_PIXELS: its memory grows with dpi²."""
+    width, height = png_size(*_layout_size(binary, source), dpi)
+    if width * height > MAX_PNG_PIXELS:
+        fits = max(1, math.floor(dpi * math.sqrt(MAX_PNG_PIXELS / (width * height))))
+        raise RenderError(
+            f"--dpi {dpi}: the PNG would be {width:,}×{height:,} pixels ({width * height / 1e6:,.0f} megapixels, "
+            f"more than {MAX_PNG_PIXELS / 1e6:.0f}); use --dpi {fits} or less, or SVG/PDF"
+        )
 
 
 def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> bytes:
@@ -280,6 +295,7 @@ def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> byte
     if fmt == "svg":
         return _mark_svg(_run(binary, "svg", source), name, binary)
     if fmt == "png":
+        check_png_size(binary, source, dpi)
         return _run(binary, "png", source, [f"-Gdpi={dpi}"])
     if name == "system":
         return _run(binary, "pdf", source)
@@ -292,7 +308,7 @@ def layout_boxes(graph: Graph, engine: str = "auto") -> dict[str, tuple[float, f
     """Each node's laid-out box (centre x, centre y, width, height) in inches, from Graphviz's plain output."""
     _name, binary = resolve_engine(engine)
     boxes = {}
-    for line in _run(binary, "plain", to_dot(graph)).decode("utf-8").splitlines():
+    for line in _run(binary, "plain", to_dot(graph)).decode("utf-8").splitlines():  # checked to be UTF-8
         parts = line.split()
         if parts and parts[0] == "node":
             boxes[parts[1].strip('"')] = (float(parts[2]), float(parts[3]), float(parts[4]), float(parts[5]))

@@ -112,7 +112,11 @@ class TraceProcess:
                 package_root = str(Path(__file__).resolve().parents[2])
                 env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
                 self._child = subprocess.Popen(
-                    [sys.executable, "-c", CHILD_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+                    # -P (3.11+; -I before): the launch folder is not on sys.path, so a pickle.py there cannot run
+                    [sys.executable, "-P" if sys.version_info >= (3, 11) else "-I", "-c", CHILD_COMMAND],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
                 )
             return self._child
 

@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from unetviz.core.config import UNetConfig
+from unetviz.core.errors import ConfigError
 from unetviz.core.plan import DecoderStage, EncoderStage, StagePlan
-from unetviz.core.shapes import activation_name
+from unetviz.core.shapes import activation_name, analyze_shapes
 
 Axes = tuple[int, ...]
 
@@ -285,6 +286,10 @@ def _one(values: Axes) -> int | Axes:
 
 
 def build_model(cfg: UNetConfig, device: str | torch.device = "cpu") -> UNet:
-    """The UNet for `cfg`; on the meta device it costs no memory (shapes only)."""
+    """The UNet for `cfg`; on the meta device it costs no memory (shapes only). A config the analysis refuses
+    (more than MAX_PARAMS parameters) is refused here too, before torch allocates anything."""
+    if not isinstance(cfg, UNetConfig):
+        raise ConfigError("config", type(cfg).__name__, "a UNetConfig")
+    analyze_shapes(cfg)  # raises the analysis's own ConfigError for a model too large to build
     with torch.device(device):
         return UNet(cfg)

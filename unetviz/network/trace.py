@@ -10,14 +10,16 @@ import torch
 from torch import nn
 
 from unetviz.core.config import UNetConfig
-from unetviz.core.errors import TraceError
-from unetviz.core.shapes import Shape, ShapeAnalysis
+from unetviz.core.errors import ConfigError, TraceError
+from unetviz.core.shapes import BYTES_PER_VALUE, Shape, ShapeAnalysis
+from unetviz.network.host_memory import available_bytes
 from unetviz.network.model import build_model
 from unetviz.network.stats import torchinfo_check
 from unetviz.network.trace_records import Mismatch, TraceResult
 
 DEVICES = ("auto", "cpu", "cuda", "meta")
 MEMORY_HEADROOM = 0.8  # refuse a trace that needs more than this share of the free memory
+TORCH_MAX_BYTES = 2**63 - 1
 
 
 def cuda_available() -> bool:
@@ -39,14 +41,22 @@ def _free_memory_bytes(device: str) -> int | None:
         free, _total = torch.cuda.mem_get_info()
         return int(free)
     if device == "cpu":
-        try:
-            with open("/proc/meminfo", encoding="ascii") as meminfo:
-                for line in meminfo:
-                    if line.startswith("MemAvailable:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            return None
+        return available_bytes()  # the machine's or the container's, whichever is less
     return None
+
+
+def _check_tensor_sizes(shapes: ShapeAnalysis) -> None:
+    """torch cannot hold a tensor of more than 2^63 − 1 bytes, not even on meta (no memory) where it says only
+    'Storage size calculation overflowed'."""
+    biggest = max([shapes.input_shape, *(layer.out_shape for layer in shapes.layers)], key=math.prod)
+    if math.prod(biggest) * BYTES_PER_VALUE > TORCH_MAX_BYTES:
+        cfg = shapes.config
+        raise ConfigError(
+            "input_size",
+            list(cfg.input_size),
+            f"sizes torch can trace: with batch_size {cfg.batch_size} the map {list(biggest)} needs more than "
+            "2^63 bytes, torch's limit for one tensor; lower input_size or batch_size, or use --device none",
+        )
 
 
 def _check_memory(shapes: ShapeAnalysis, device: str) -> None:
@@ -111,6 +121,7 @@ def compare_shapes(shapes: ShapeAnalysis, traced: dict[str, Shape]) -> tuple[Mis
 def trace(cfg: UNetConfig, shapes: ShapeAnalysis, device: str = "auto", cross_check: bool = True) -> TraceResult:
     """Trace `cfg` on `device`; a CUDA out-of-memory falls back to meta and says so in `note`."""
     resolved = resolve_device(device)
+    _check_tensor_sizes(shapes)
     _check_memory(shapes, resolved)
     try:
         result = _run(cfg, shapes, resolved)
