@@ -57,7 +57,7 @@ def test_summary_tables(fmt: str) -> None:
 def test_sizes_and_presets() -> None:
     out = unetviz("sizes", "--preset", "ronneberger2015", "--near", "572", "--count", "3")
     assert out.returncode == 0
-    assert "572     388   ← requested" in out.stdout
+    assert "  572     388      1.27 GB   ← requested" in out.stdout  # input, output, activation memory
     listed = unetviz("presets")
     assert listed.returncode == 0 and "ronneberger2015" in listed.stdout and "unet3d" in listed.stdout
 

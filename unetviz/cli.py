@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from unetviz.core.config import (
     UNetConfig,
     apply_assignments,
     apply_changes,
-    load_config,
     parse_json,
     preset_description,
     preset_names,
 )
 from unetviz.core.errors import ConfigError, OutputError, RenderError, RenderTimeout, TraceError, printable
+
+if TYPE_CHECKING:
+    from unetviz.core.records import Imported
+    from unetviz.sources.open import Opened
 
 EXIT_USAGE = 2
 STDOUT_AS = ("svg", "dot", "json", "csv", "md", "txt")
@@ -43,7 +47,21 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("configuration")
     source = group.add_mutually_exclusive_group()
     source.add_argument("--preset", metavar="NAME", help="a shipped preset: " + ", ".join(preset_names()))
-    source.add_argument("--config", metavar="FILE", help='a JSON config file (may name a "preset" to start from)')
+    source.add_argument(
+        "--config",
+        metavar="FILE",
+        help='a JSON config file (may name a "preset" to start from), an nnU-Net plans file or a MONAI bundle config',
+    )
+    group.add_argument(
+        "--configuration",
+        metavar="NAME",
+        help="with an nnU-Net plans file: the configuration to read (default 3d_fullres, else 2d)",
+    )
+    group.add_argument(
+        "--dataset-json",
+        metavar="FILE",
+        help="with an nnU-Net plans file: its dataset.json (default: the one beside it)",
+    )
     group.add_argument(
         "--set",
         dest="assignments",
@@ -54,12 +72,23 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def opened_from_args(args: argparse.Namespace, default_preset: str = "ronneberger2015", output: bool = False) -> Opened:
+    """The config the arguments name (a preset, a config, plans or a bundle) with --set applied, and what was
+    imported to make it. `output`: --configuration may name an output plans configuration instead."""
+    from unetviz.sources.open import Opened, open_config
+
+    configuration = getattr(args, "configuration", None)
+    dataset = getattr(args, "dataset_json", None)
+    if ((configuration and not output) or dataset) and not args.config:
+        flag = "--dataset-json" if dataset else "--configuration"
+        raise ConfigError(flag, dataset or configuration, "with --config PLANS.json (an nnU-Net plans file)")
+    source = args.config or args.preset or default_preset
+    opened = open_config(source, configuration if args.config else None, dataset, strict=not output)
+    return Opened(apply_assignments(opened.config, args.assignments), opened.imported)
+
+
 def config_from_args(args: argparse.Namespace, default_preset: str = "ronneberger2015") -> UNetConfig:
-    if args.config:
-        cfg = load_config(args.config)
-    else:
-        cfg = load_config(args.preset or default_preset)
-    return apply_assignments(cfg, args.assignments)
+    return opened_from_args(args, default_preset).config
 
 
 STDOUT = "-"
@@ -98,10 +127,31 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from unetviz.core.analysis import analyze
     from unetviz.report.tables import render_table
 
-    cfg = config_from_args(args)
-    analysis = analyze(cfg, device=None if args.device == "none" else args.device)
+    opened = opened_from_args(args)
+    analysis = analyze(opened.config, device=None if args.device == "none" else args.device)
+    if opened.imported is not None:
+        analysis = dataclasses.replace(analysis, imported=opened.imported)
     _output(render_table(analysis, args.format), args.output)
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """An nnU-Net plans file or a MONAI bundle config as a unetviz config (JSON), with what was read and assumed."""
+    from unetviz.sources.open import open_config
+
+    opened = open_config(args.file, args.configuration, args.dataset_json)
+    if opened.imported is None:
+        raise ConfigError("import", args.file, "an nnU-Net plans file or a MONAI bundle config (this is a unetviz "
+                          "config or a preset already)")  # fmt: skip
+    cfg = apply_assignments(opened.config, args.assignments)
+    data = {"description": _import_description(opened.imported), **cfg.to_dict()}
+    _output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", args.output)
+    return 0
+
+
+def _import_description(imported: Imported) -> str:
+    assumed = "; assumed: " + "; ".join(imported.assumed) if imported.assumed else ""
+    return f"imported from {imported.source}{assumed}"
 
 
 def cmd_sizes(args: argparse.Namespace) -> int:
@@ -125,12 +175,27 @@ def cmd_sizes(args: argparse.Namespace) -> int:
         heading = f"near {near}" + (f" on {', '.join(group.axes)}" if group.axes else "")
         fits = any(i == group.near for i, _ in sizes)
         mark = "" if fits or near != group.near else f"   ({group.near} itself does not fit)"
-        lines += ["", f"{heading}:{mark}", "input  output"]
-        lines += [f"{i:>5}  {o:>6}" + ("   ← requested" if i == near else "") for i, o in sizes]
+        lines += ["", f"{heading}:{mark}", "input  output  activations"]
+        for i, o in sizes:
+            memory = _activation_memory(cfg, group.axes, names, group.near, i)
+            lines.append(f"{i:>5}  {o:>6}  {memory:>11}" + ("   ← requested" if i == near else ""))
         if not sizes:
             lines.append("none found: this configuration collapses every input; lower depth or use same padding")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _activation_memory(cfg: UNetConfig, axes: tuple[str, ...], names: tuple[str, ...], near: int, size: int) -> str:
+    """The float32 activation memory with `size` on the listed axes (every axis of that size when none)."""
+    from unetviz.core.shapes import analyze_shapes
+    from unetviz.report.tables import human
+
+    chosen = set(axes) or set(names)
+    sizes = tuple(size if a in chosen and s == near else s for a, s in zip(names, cfg.input_size, strict=True))
+    try:
+        return human(analyze_shapes(cfg.replace(input_size=sizes)).activation_bytes, "B")
+    except ConfigError:
+        return "—"
 
 
 def cmd_presets(_args: argparse.Namespace) -> int:
@@ -149,7 +214,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if STDOUT in args.outputs and args.as_suffix is None and args.format is None:
         raise ConfigError("-o", STDOUT, "with -o - (standard output) also --as " + "|".join(STDOUT_AS) + " or --format")
-    cfg = config_from_args(args)
+    cfg = opened_from_args(args, output=True).config
     analysis = analyze(cfg, device=None)
     failures: list[str] = []
     timed_out: str | None = None
@@ -164,7 +229,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 data = export_bytes(analysis, suffix, args.view, args.engine, args.dpi, args.format)
                 _print_text(data.decode("utf-8"))
                 continue
-            export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=args.format)
+            export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=args.format,
+                        configuration=args.configuration, into=args.into)  # fmt: skip
         except RenderTimeout as exc:
             timed_out = str(exc)
             failures.append(f"{path}: {exc}")
@@ -211,17 +277,30 @@ def _compare_inputs(args: argparse.Namespace) -> tuple[list[UNetConfig], list[st
             raise ConfigError("--set-a/--set-b", args.set_a + args.set_b, "--set with --vary (one base config)")
         if len(args.configs) > 1:
             raise ConfigError("compare", args.configs, "one base config (or --preset/--config) with --vary")
-        base = load_config(args.configs[0]) if args.configs else config_from_args(args)
+        if args.configs:
+            from unetviz.sources.open import open_config
+
+            base = open_config(args.configs[0], args.configuration, args.dataset_json).config
+        else:
+            base = config_from_args(args)
         base = apply_assignments(base, args.assignments) if args.configs else base
         key, values = parse_vary(args.vary)
         # as --set KEY=VALUE would: a new depth or dims carries the per-stage and per-axis fields along
         configs = [apply_changes(base, {key: value}) for value in values]
         return configs, [f"{key}={json.dumps(v) if not isinstance(v, str) else v}" for v in values]
     if len(args.configs) != 2:
-        raise ConfigError("compare", args.configs, "two configs A B (preset names or JSON files), or --vary KEY=V1,V2")
-    # --set applies to both sides, then --set-a and --set-b to their own
-    a = apply_assignments(load_config(args.configs[0]), [*args.assignments, *args.set_a])
-    b = apply_assignments(load_config(args.configs[1]), [*args.assignments, *args.set_b])
+        raise ConfigError(
+            "compare",
+            args.configs,
+            "two configs A B (preset names, JSON configs, nnU-Net plans or MONAI bundle configs), or --vary KEY=V1,V2",
+        )
+    from unetviz.sources.open import open_config
+
+    # --set applies to both sides, then --set-a and --set-b to their own; likewise --configuration
+    side_a = open_config(args.configs[0], args.configuration_a or args.configuration, args.dataset_json)
+    side_b = open_config(args.configs[1], args.configuration_b or args.configuration, args.dataset_json)
+    a = apply_assignments(side_a.config, [*args.assignments, *args.set_a])
+    b = apply_assignments(side_b.config, [*args.assignments, *args.set_b])
     labels = [" ".join([a.name, *args.set_a]), " ".join([b.name, *args.set_b])]
     if labels[0] == labels[1]:
         labels = [f"A: {labels[0]}", f"B: {labels[1]}"]
@@ -299,11 +378,30 @@ def build_parser() -> argparse.ArgumentParser:
         choices=STDOUT_AS,
         help="what -o - writes, named by its extension: svg, dot, json (the graph model), or a table (csv, md, txt)",
     )
+    export.add_argument(
+        "--into",
+        metavar="PLANS.json",
+        help="with -o …Plans.json: add the config as --configuration NAME to this existing nnU-Net plans file "
+        "(everything else in it kept)",
+    )
     export.set_defaults(func=cmd_export)
 
+    importer = sub.add_parser("import", help="an nnU-Net plans file or a MONAI bundle config as a unetviz config")
+    importer.add_argument("file", metavar="FILE", help="nnUNetPlans.json (v2) or a bundle's configs/inference.json")
+    importer.add_argument("--configuration", metavar="NAME", help="the plans configuration (default 3d_fullres or 2d)")
+    importer.add_argument("--dataset-json", metavar="FILE", help="nnU-Net's dataset.json (default: beside the plans)")
+    importer.add_argument("--set", dest="assignments", metavar="KEY=VALUE", action="append", default=[],
+                          help="override one field of the imported config")  # fmt: skip
+    importer.add_argument("-o", "--output", metavar="OUT.json", help="write here instead of standard output")
+    importer.set_defaults(func=cmd_import)
+
     compare = sub.add_parser("compare", help="two configs side by side, or one across values of a field (--vary)")
-    compare.add_argument("configs", nargs="*", metavar="A B", help="preset names or JSON config files")
+    compare.add_argument(
+        "configs", nargs="*", metavar="A B", help="preset names, JSON configs, nnU-Net plans or MONAI bundle configs"
+    )
     add_config_arguments(compare)
+    compare.add_argument("--configuration-a", metavar="NAME", help="the plans configuration of A")
+    compare.add_argument("--configuration-b", metavar="NAME", help="the plans configuration of B")
     compare.add_argument("--set-a", metavar="KEY=VALUE", action="append", default=[], help="override a field of A")
     compare.add_argument("--set-b", metavar="KEY=VALUE", action="append", default=[], help="override a field of B")
     compare.add_argument("--vary", metavar="KEY=V1,V2,…", help="compare one config across values of one field")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from unetviz.core.config import UNetConfig
+from unetviz.core.records import Imported
 from unetviz.core.shapes import Layer, Level, ShapeAnalysis, ShapeWarning, analyze_shapes
 from unetviz.core.tiles import ValidSizes, valid_sizes_per_axis
 
@@ -20,6 +21,7 @@ VALID_SIZES_SHOWN = 6
 class Analysis:
     shapes: ShapeAnalysis
     trace: TraceResult | None = None
+    imported: Imported | None = None  # what a foreign file (plans, bundle) gave, read and assumed
 
     @property
     def config(self) -> UNetConfig:
@@ -65,6 +67,7 @@ class Analysis:
             "warnings": [w.to_dict() for w in s.warnings],
             "valid_input_sizes": [entry.to_dict() for entry in self.valid_input_sizes()],
             "trace": self.trace.to_dict() if self.trace is not None else None,
+            **({"imported": self.imported.to_dict()} if self.imported is not None else {}),
         }
 
 

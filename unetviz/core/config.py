@@ -220,7 +220,11 @@ def load_config(name_or_path: str | Path) -> UNetConfig:
         exists = False
     if not exists:
         raise ConfigError("config", text, "a preset (" + ", ".join(preset_names()) + ") or an existing JSON file")
-    data = read_json(path, "config")
+    return config_from_file(read_json(path, "config"), path)
+
+
+def config_from_file(data: Any, path: Path) -> UNetConfig:
+    """A unetviz config from the JSON value of the file at `path` (named after the file unless it says)."""
     if isinstance(data, dict):
         data.setdefault("name", _name_from_file(path))
     return from_dict(data, source=printable(path.name))

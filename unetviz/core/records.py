@@ -140,3 +140,16 @@ def amounts_text(amounts: tuple[tuple[int, int], ...]) -> str:
 
 def axis_names(n: int) -> tuple[str, ...]:
     return ("D", "H", "W")[3 - n :]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an importer made of a foreign file: the config, the keys it read and what it assumed."""
+
+    config: UNetConfig
+    source: str  # in words: `nnU-Net plans Dataset042_Heart, configuration 3d_fullres`
+    keys: tuple[str, ...]
+    assumed: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "keys": list(self.keys), "assumed": list(self.assumed)}

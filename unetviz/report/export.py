@@ -229,6 +229,11 @@ def export_bytes(
     return render(build_graph(analysis, view), DIAGRAM_SUFFIXES[suffix], engine=engine, dpi=dpi)
 
 
+def is_plans_name(path: str | os.PathLike[str]) -> bool:
+    """nnU-Net names its plans files `*Plans.json` (nnUNetPlans.json, nnUNetResEncUNetMPlans.json)."""
+    return os.fspath(path).lower().endswith("plans.json")
+
+
 def export_file(
     analysis: Analysis,
     path: str | Path,
@@ -236,11 +241,33 @@ def export_file(
     engine: str = "auto",
     dpi: int = 150,
     table_format: str | None = None,
+    configuration: str | None = None,
+    into: str | Path | None = None,
 ) -> Path:
-    """Write `analysis` to `path`, the format from its extension (see `export_bytes`). Atomic; nothing is left
-    behind when drawing fails."""
+    """Write `analysis` to `path`, the format from its extension (see `export_bytes`); `.py` is standalone PyTorch
+    code, `*plans.json` (or any path with `into`) an nnU-Net plans file holding the config as `configuration`,
+    added to the plans file `into` when given. Atomic; nothing is left behind when drawing fails."""
     shown = os.fspath(path)
     if shown == "":
         raise ConfigError("-o", shown, "a file name, or - for standard output")
+    if Path(shown).suffix.lower() == ".py":
+        from unetviz.network.codegen import model_code  # torch loads only for this
+
+        return write_text(shown, model_code(analysis.config, Path(shown).name))
+    if into is not None or is_plans_name(shown):
+        return write_text(shown, plans_text(analysis, configuration, into))
     data = export_bytes(analysis, Path(shown).suffix, view, engine, dpi, table_format, shown=shown)
     return write_bytes(shown, data)
+
+
+def plans_text(analysis: Analysis, configuration: str | None, into: str | Path | None) -> str:
+    """The nnU-Net plans JSON for `analysis`'s config (see `sources.nnunet.export_plans`)."""
+    import json
+
+    from unetviz.core.json_files import read_json
+    from unetviz.sources.nnunet import export_plans
+
+    cfg = analysis.config
+    name = configuration or ("3d_fullres" if cfg.dims == 3 else "2d")
+    existing = read_json(Path(into), "--into") if into is not None else None
+    return json.dumps(export_plans(cfg, name, existing), indent=4) + "\n"

@@ -81,6 +81,9 @@ def totals_lines(analysis: Analysis) -> list[str]:
                 lines.append(
                     f"  torchinfo counts mult-adds differently on {kinds} (biases, transposed conv per output)"
                 )
+    if analysis.imported is not None:
+        lines.append(f"imported          {analysis.imported.source}")
+        lines += [f"  assumed: {text}" for text in analysis.imported.assumed]
     for warning in analysis.warnings:
         lines.append(f"warning: {warning.message}")
     return lines

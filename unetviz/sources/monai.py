@@ -13,7 +13,7 @@ from typing import Any
 
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError
-from unetviz.sources.nnunet import Imported
+from unetviz.core.records import Imported
 
 _NOT_EXPRESSIBLE = {
     "UNet": "its skips join before the up-sampling (a different network from the UNets unetviz draws)",

@@ -10,32 +10,19 @@ are refused). Keys on the architecture's arguments, not on the class name, since
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError
+from unetviz.core.records import Imported
 
 DEFAULT_CONFIGURATIONS = ("3d_fullres", "2d")
 _NONLINS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "PReLU": "prelu", "GELU": "gelu", "ELU": "elu"}
 PICKLE_REFUSAL = (
-    "a pickled (nnU-Net v1) plans file, which unetviz never opens: unpickling can run any code. Re-plan with "
-    "nnU-Net v2 (nnUNetv2_plan_and_preprocess), which writes nnUNetPlans.json, or convert the file in a "
-    "Python session you trust"
+    "a JSON plans file (nnU-Net v2's nnUNetPlans.json): a pickled v1 plans file is never opened, since unpickling "
+    "can run any code; re-plan with nnU-Net v2 (nnUNetv2_plan_and_preprocess) or convert it in a Python session "
+    "you trust"
 )
-
-
-@dataclass(frozen=True)
-class Imported:
-    """What an importer made of a foreign file: the config, the keys it read and what it assumed."""
-
-    config: UNetConfig
-    source: str  # in words: `nnU-Net plans Dataset042_Heart, configuration 3d_fullres`
-    keys: tuple[str, ...]
-    assumed: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, object]:
-        return {"source": self.source, "keys": list(self.keys), "assumed": list(self.assumed)}
 
 
 def is_plans(data: Any) -> bool:
