@@ -32,6 +32,8 @@ def read_unclean(path: Path) -> Recovered:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Recovered(None, "")
+    except UnicodeDecodeError:
+        return Recovered(None, f"the autosave {path} is damaged; ignored")
     except OSError as exc:
         return Recovered(None, f"the autosave {path} could not be read ({exc.strerror or exc}); ignored")
     try:

@@ -338,7 +338,9 @@ class ConfigForm(QWidget):
 
     def _apply_preset(self, verb: str) -> None:
         name = self.preset.preset()
-        self.edited.emit(load_preset(name), f"{verb} {name}")
+        cfg = load_preset(name)
+        self.set_config(cfg)  # shown even when the document has it already (nothing else would clear a bad cell)
+        self.edited.emit(cfg, f"{verb} {name}")
 
     # --- marking -------------------------------------------------------------------------------------
 

@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        self.form.edited.connect(lambda cfg, text: self.document.edit(cfg, text or None))
+        self.form.edited.connect(self._on_form_edited)
         self.form.invalid.connect(self._on_invalid)
         self.document.changed.connect(self._on_config_changed)
         if self.remember:
@@ -221,6 +221,12 @@ class MainWindow(QMainWindow):
         self._show_error_status()
         self._update_title()
         self._debounce.start()
+
+    def _on_form_edited(self, cfg: UNetConfig, text: str) -> None:
+        self.document.edit(cfg, text or None)
+        if cfg == self._last_good and self.form.current_error() is None:  # back to what is shown: nothing to redo
+            self._set_stale(False)
+        self._show_error_status()
 
     def _on_invalid(self, error: ConfigError) -> None:
         self._set_stale(True)
