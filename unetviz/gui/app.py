@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # Qt loads inside run_app, after the display check
     from PySide6.QtWidgets import QApplication
 
     from unetviz.gui.main_window import MainWindow
+    from unetviz.gui.settings import AppSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCREENSHOT_TIMEOUT_MS = 60_000
@@ -74,7 +75,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from unetviz.gui.main_window import MainWindow, app_icon
+    from unetviz.gui.main_window import app_icon
     from unetviz.gui.settings import APPLICATION, ORGANIZATION, AppSettings
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -83,17 +84,39 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName(APPLICATION)
     app.setDesktopFileName("unetviz")
     app.setWindowIcon(app_icon())
-    settings = AppSettings()
-    cfg = initial_config(args, settings.last_config())
     with_trace = bool(getattr(args, "with_trace", False))
-    window = MainWindow(cfg, settings, auto_trace=with_trace or not screenshot, remember=not screenshot)
+    window = open_window(args, AppSettings(), auto_trace=with_trace or not screenshot, remember=not screenshot)
     if screenshot:
         return _screenshot(app, window, screenshot, size, with_trace)
     window.restore_layout()
     window.show()
     _install_excepthook(window)
-    _quit_on_sigint(window)
+    _close_on_signals(window)
     return int(app.exec())
+
+
+def open_window(
+    args: argparse.Namespace, settings: AppSettings, auto_trace: bool = True, remember: bool = True
+) -> MainWindow:
+    """The main window with its first config; after a crash, the config being edited, and a line that says so.
+    Damaged settings or autosave files never stop it: the window opens and the status bar says what was ignored."""
+    from unetviz.gui.autosave import AUTOSAVE_NAME, read_unclean
+    from unetviz.gui.main_window import MainWindow
+
+    notes = [settings.problem()]
+    recovered = read_unclean(settings.folder / AUTOSAVE_NAME) if remember else None
+    explicit = bool(args.preset or args.config or args.assignments)
+    cfg = initial_config(args, settings.last_config())
+    if recovered is not None:
+        notes.append(recovered.problem)
+        if recovered.config is not None and not explicit:
+            cfg = recovered.config
+            notes.append("restored the config you were editing when unetviz last stopped without closing")
+    window = MainWindow(cfg, settings, auto_trace=auto_trace, remember=remember)
+    message = "; ".join(note for note in notes if note)
+    if message:
+        window.statusBar().showMessage(message)
+    return window
 
 
 def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int], with_trace: bool) -> int:
@@ -161,10 +184,17 @@ def _install_excepthook(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
-def _quit_on_sigint(window: MainWindow) -> None:
+def _close_on_signals(window: MainWindow) -> None:
+    """Ctrl+C and SIGTERM (a logout, `kill`) close the window as its close button does, minus the question
+    about unsaved changes that nobody is there to answer: the last config keeps them for the next start."""
     from PySide6.QtCore import QTimer
 
-    signal.signal(signal.SIGINT, lambda _sig, _frame: window.close())
+    def close(_sig: int, _frame: object) -> None:
+        window.asks_to_save = False
+        QTimer.singleShot(0, window.close)  # out of the signal handler, into the event loop
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
     # Python runs signal handlers only between bytecodes: an idle timer lets it in while Qt waits for events.
     timer = QTimer(window)
     timer.timeout.connect(lambda: None)

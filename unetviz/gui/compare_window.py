@@ -32,6 +32,7 @@ from unetviz.core.config import UNetConfig, load_config
 from unetviz.core.errors import ConfigError
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
+from unetviz.gui.text import plain_label
 from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg
 from unetviz.report.compare import Comparison, compare
 
@@ -84,7 +85,7 @@ class CompareWindow(QMainWindow):
         self.lane.failed.connect(self._on_failed)
 
         self.views = (DiagramView(), DiagramView())
-        self.captions = (QLabel(), QLabel())
+        self.captions = (plain_label(), plain_label())  # config names: the user's text
         diagrams = QSplitter(Qt.Orientation.Horizontal)
         for caption, view in zip(self.captions, self.views, strict=True):
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -237,4 +238,4 @@ class CompareWindow(QMainWindow):
 
     def _follow_zoom(self, source: DiagramView, target: DiagramView, zoom: float) -> None:
         if abs(target.zoom() - zoom) > 1e-6:
-            target.setTransform(source.transform())  # emits nothing: no ping-pong between the two
+            target.follow(source)

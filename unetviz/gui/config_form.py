@@ -47,6 +47,7 @@ from unetviz.gui.marks import set_invalid
 from unetviz.gui.preset_picker import PresetPicker
 from unetviz.gui.stage_table import StageTable
 from unetviz.gui.stage_values import STAGE_FIELD_NAMES
+from unetviz.gui.text import app_message, plain_label, tooltip
 
 AXES = ("D", "H", "W")
 # Rows of the form: (group, rows), each row one or two fields side by side. The groups people use most come
@@ -96,7 +97,7 @@ class ConfigForm(QWidget):
         preset_row.addWidget(self.preset, 1)
         preset_row.addWidget(self.reset_button)
         outer.addLayout(preset_row)
-        self.error_label = QLabel()
+        self.error_label = plain_label()  # it quotes what the user typed
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c53030;")
         self.error_label.hide()
@@ -337,7 +338,9 @@ class ConfigForm(QWidget):
 
     def _apply_preset(self, verb: str) -> None:
         name = self.preset.preset()
-        self.edited.emit(load_preset(name), f"{verb} {name}")
+        cfg = load_preset(name)
+        self.set_config(cfg)  # shown even when the document has it already (nothing else would clear a bad cell)
+        self.edited.emit(cfg, f"{verb} {name}")
 
     # --- marking -------------------------------------------------------------------------------------
 
@@ -348,6 +351,17 @@ class ConfigForm(QWidget):
 
     def current_error(self) -> ConfigError | None:
         return self._read_error or self._analysis_error
+
+    def field_label(self, field: str) -> str:
+        """The field as the form names it: "Depth", "Input size", "the stage table's Widths"."""
+        if field in ("input_size", "dims"):
+            return "Input size" if field == "input_size" else "Input (2D/3D)"
+        if field == "name":
+            return "Name"
+        if field in STAGE_FIELD_NAMES:
+            return f"the Stages table's {field.replace('_', ' ')}"
+        label = self.labels.get(field)
+        return label.text() if label is not None and label.text() else field.replace("_", " ").capitalize()
 
     def widget_for(self, field: str) -> list[QWidget]:
         if field == "input_size":
@@ -369,8 +383,8 @@ class ConfigForm(QWidget):
             for widget in self.widget_for(field):
                 bad = widget in marked
                 set_invalid(widget, bad)
-                widget.setToolTip(str(error) if bad else str(widget.property("help") or ""))
-        self.error_label.setText(str(error) if error is not None else "")
+                widget.setToolTip(tooltip(app_message(str(error))) if bad else str(widget.property("help") or ""))
+        self.error_label.setText(app_message(str(error)) if error is not None else "")
         self.error_label.setVisible(error is not None)
 
 

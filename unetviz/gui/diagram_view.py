@@ -137,6 +137,11 @@ class DiagramView(QGraphicsView):
             self._auto_fit = True
             self.zoom_changed.emit(self.zoom())
 
+    def follow(self, other: DiagramView) -> None:
+        """Take another view's zoom (compare mode); from then on this view keeps it, as if the user zoomed."""
+        self._auto_fit = False
+        self.setTransform(other.transform())  # emits nothing: no ping-pong between the two
+
     def actual_size(self) -> None:
         self._auto_fit = False
         self.resetTransform()

@@ -86,7 +86,8 @@ class ConfigDocument(QObject):
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self._set_path(path)
-        self._show(cfg)
+        self._config = cfg
+        self.changed.emit(cfg)  # even the same config: views drop what they showed instead (a half-typed cell)
 
     def mark_saved(self, path: Path) -> None:
         self._set_path(path)

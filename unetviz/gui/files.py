@@ -15,10 +15,13 @@ from PySide6.QtWidgets import QFileDialog
 
 from unetviz.core.config import load_config, load_preset
 from unetviz.core.errors import ConfigError
+from unetviz.gui.text import app_message
 from unetviz.report.export import write_text
 from unetviz.report.tables import render_table
 
 if TYPE_CHECKING:
+    from unetviz.core.analysis import Analysis
+    from unetviz.core.config import UNetConfig
     from unetviz.gui.main_window import MainWindow
 
 CONFIG_FILTER = "unetviz config (*.json);;All files (*)"
@@ -33,23 +36,25 @@ TABLE_FILTERS = {"CSV (*.csv)": ".csv", "Markdown (*.md)": ".md", "JSON (*.json)
 TABLE_FORMATS = {".csv": "csv", ".md": "markdown", ".json": "json"}
 
 
-def export_table_file(analysis: object, path: Path) -> Path:
-    """The layer table as the CLI's `summary --format … -o` writes it."""
-    from unetviz.core.analysis import Analysis
+def _analysis_of(cfg: UNetConfig, known: Analysis | None) -> Analysis:
+    """The shown analysis if it is this config's, else a fresh one (in the export's worker thread)."""
+    from unetviz.core.analysis import analyze
 
-    assert isinstance(analysis, Analysis)
+    return known if known is not None and known.config == cfg else analyze(cfg)
+
+
+def export_table_file(cfg: UNetConfig, known: Analysis | None, path: Path) -> Path:
+    """The layer table as the CLI's `summary --format … -o` writes it."""
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ConfigError("file", str(path), "a .csv, .md or .json file name")
-    return write_text(path, render_table(analysis, fmt))
+    return write_text(path, render_table(_analysis_of(cfg, known), fmt))
 
 
-def export_diagram_file(analysis: object, path: Path, view: str) -> Path:
-    from unetviz.core.analysis import Analysis
+def export_diagram_file(cfg: UNetConfig, known: Analysis | None, path: Path, view: str) -> Path:
     from unetviz.report.export import export_file
 
-    assert isinstance(analysis, Analysis)
-    return export_file(analysis, path, view=view)
+    return export_file(_analysis_of(cfg, known), path, view=view)
 
 
 def _with_suffix(path: str, chosen_filter: str, filters: dict[str, str]) -> Path:
@@ -139,17 +144,25 @@ class FileController(QObject):
             self.export_table(_with_suffix(path, chosen, TABLE_FILTERS))
 
     def export_diagram(self, path: str | Path) -> bool:
-        analysis = self.window.analysis
-        if analysis is None:
-            self.window.show_error("Nothing to export", "the analysis has not finished yet")
+        if not self._may_export():
             return False
-        self.window.worker.request_export(partial(export_diagram_file, analysis, Path(path), self.window.view_name))
+        cfg, known = self.window.document.config, self.window.analysis
+        self.window.worker.request_export(partial(export_diagram_file, cfg, known, Path(path), self.window.view_name))
         return True
 
     def export_table(self, path: str | Path) -> bool:
-        analysis = self.window.analysis
-        if analysis is None:
-            self.window.show_error("Nothing to export", "the analysis has not finished yet")
+        if not self._may_export():
             return False
-        self.window.worker.request_export(partial(export_table_file, analysis, Path(path)))
+        cfg, known = self.window.document.config, self.window.analysis
+        self.window.worker.request_export(partial(export_table_file, cfg, known, Path(path)))
         return True
+
+    def _may_export(self) -> bool:
+        """Only what the form shows is exported: while a field is invalid the document still holds the last
+        valid config, and exporting that would be a silent surprise."""
+        error = self.window.form.current_error()
+        if error is None:
+            return True
+        field = self.window.form.field_label(error.field)
+        self.window.show_error("Cannot export", f"{field} is invalid; fix it first: {app_message(str(error))}")
+        return False

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle,
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.shapes import BYTES_PER_VALUE, Layer
+from unetviz.gui.text import plain_label
 from unetviz.report.tables import human, shape_text
 
 Index = QModelIndex | QPersistentModelIndex
@@ -32,6 +33,8 @@ TRACE_COLUMNS = ("Time (ms)", "Output memory")
 NUMERIC = {"#", "Params", "Mult-adds", *TRACE_COLUMNS}
 WARNING_BRUSH = QBrush(QColor("#fff4d6"))
 MISMATCH_BRUSH = QBrush(QColor("#fde2e2"))
+RESIZE_SAMPLE_ROWS = 200
+LAYER_ATTRIBUTE = {"Layer": "name", "Type": "type", "Formula": "formula", "Params": "params", "Mult-adds": "mult_adds"}
 
 
 class LayerTableModel(QAbstractTableModel):
@@ -39,6 +42,7 @@ class LayerTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._analysis: Analysis | None = None
         self._layers: tuple[Layer, ...] = ()
+        self._rows: dict[str, int] = {}  # layer name -> row: selecting n layers is O(n), not O(n·rows)
         self._warnings: dict[str, list[str]] = {}
         self._mismatched: set[str] = set()
         self._layer_ms: dict[str, float] = {}
@@ -52,6 +56,8 @@ class LayerTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._analysis = analysis
         self._layers = analysis.layers
+        self._rows = {layer.name: row for row, layer in enumerate(self._layers)}
+        self._search: list[str] | None = None  # each row's cells as one lower-case string, made on first filter
         self._warnings = {}
         for warning in analysis.warnings:
             if warning.layer is not None:
@@ -59,14 +65,23 @@ class LayerTableModel(QAbstractTableModel):
         trace = analysis.trace
         self._mismatched = {m.layer for m in trace.mismatches} if trace is not None else set()
         self._layer_ms = dict(trace.layer_ms) if trace is not None else {}
+        self._search = None
         self._columns = BASE_COLUMNS + (TRACE_COLUMNS if self._layer_ms else ())
         self.endResetModel()
+
+    def search_text(self, row: int) -> str:
+        if self._search is None:
+            columns = BASE_COLUMNS
+            self._search = [
+                "\t".join(self._text(r, layer, c) for c in columns).lower() for r, layer in enumerate(self._layers)
+            ]
+        return self._search[row]
 
     def layer_at(self, row: int) -> Layer:
         return self._layers[row]
 
     def row_of(self, layer_name: str) -> int | None:
-        return next((i for i, layer in enumerate(self._layers) if layer.name == layer_name), None)
+        return self._rows.get(layer_name)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._layers)
@@ -123,21 +138,34 @@ class LayerTableModel(QAbstractTableModel):
         return str(value)
 
     def _sort_value(self, row: int, layer: Layer, column: str) -> Any:
-        values: dict[str, Any] = {
-            "#": row + 1,
-            "Layer": layer.name,
-            "Type": layer.type,
-            "Input": shape_text(layer.in_shape),
-            "Output": shape_text(layer.out_shape),
-            "Formula": layer.formula,
-            "Params": layer.params,
-            "Mult-adds": layer.mult_adds,
-        }
-        if column in values:
-            return values[column]
+        # Only the column asked for: the filter reads every cell of every row on each keystroke.
+        if column == "#":
+            return row + 1
+        if column in ("Input", "Output"):
+            return shape_text(layer.in_shape if column == "Input" else layer.out_shape)
         if column == "Time (ms)":
             return self._layer_ms.get(layer.name)
-        return BYTES_PER_VALUE * math.prod(layer.out_shape)
+        if column == "Output memory":
+            return BYTES_PER_VALUE * math.prod(layer.out_shape)
+        return getattr(layer, LAYER_ATTRIBUTE[column])
+
+
+class LayerFilter(QSortFilterProxyModel):
+    """Case-insensitive substring filter over every cell, one string per row (Qt's asks for each cell)."""
+
+    def __init__(self, model: LayerTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layers = model
+        self._needle = ""
+        self.setSourceModel(model)
+
+    def set_needle(self, text: str) -> None:
+        self.beginFilterChange()
+        self._needle = text.lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        return not self._needle or self._needle in self._layers.search_text(source_row)
 
 
 class LayerTable(QWidget):
@@ -148,15 +176,19 @@ class LayerTable(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = LayerTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy = LayerFilter(self.model, self)
         self.proxy.setSortRole(SORT_ROLE)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter layers: name, type, shape, formula…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(self._apply_filter)
+        # A filter that matches nothing says so, also when the model changed under it.
+        self.empty_note = plain_label()
+        self.empty_note.setStyleSheet("color: #975a16; padding: 2px;")
+        self.empty_note.hide()
+        for signal in (self.proxy.modelReset, self.proxy.layoutChanged, self.proxy.rowsInserted,
+                       self.proxy.rowsRemoved, self.filter.textChanged):  # fmt: skip
+            signal.connect(self._update_empty_note)
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
@@ -168,11 +200,14 @@ class LayerTable(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # The formula takes the spare width: numbers stay next to their headers.
         self.view.horizontalHeader().setSectionResizeMode(BASE_COLUMNS.index("Formula"), QHeaderView.ResizeMode.Stretch)
+        # Sizing to contents reads a sample of rows, not all of a 1,000-layer model's.
+        self.view.horizontalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self._quiet = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
+        layout.addWidget(self.empty_note)
         layout.addWidget(self.view)
 
     def set_analysis(self, analysis: Analysis) -> None:
@@ -201,14 +236,15 @@ class LayerTable(QWidget):
 
     def select_layers(self, names: list[str], scroll: bool = True) -> None:
         """Select these layers' rows (programmatically: no layers_selected signal)."""
-        selection = QItemSelection()
+        shown = set()
         for name in names:
             row = self.model.row_of(name)
-            if row is None:
-                continue
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else QModelIndex()
             if index.isValid():
-                selection.select(index, index)
+                shown.add(index.row())
+        selection = QItemSelection()
+        for first, last in _runs(sorted(shown)):  # one range per run of rows, not one per row
+            selection.select(self.proxy.index(first, 0), self.proxy.index(last, 0))
         quiet, self._quiet = self._quiet, True
         try:
             flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
@@ -218,6 +254,40 @@ class LayerTable(QWidget):
         finally:
             self._quiet = quiet
 
+    def _apply_filter(self, text: str) -> None:
+        """Filter with the selection lifted off and put back once: a filter removes rows block by block, and
+        each block was a selectionChanged that re-read the whole selection (O(rows²): seconds on 1,000 layers)."""
+        kept = self.selected_layers()
+        quiet, self._quiet = self._quiet, True
+        try:
+            self.view.selectionModel().clearSelection()
+            self.proxy.set_needle(text)
+            self.select_layers(kept, scroll=False)
+        finally:
+            self._quiet = quiet
+        if (now := self.selected_layers()) != kept:
+            self.layers_selected.emit(now)
+
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         if not self._quiet:
             self.layers_selected.emit(self.selected_layers())
+
+    def _update_empty_note(self) -> None:
+        text = self.filter.text()
+        empty = bool(text) and self.proxy.rowCount() == 0 and self.model.rowCount() > 0
+        if empty:
+            self.empty_note.setText(
+                f"no layer matches “{text}” in this model ({self.model.rowCount()} layers); clear the filter to see all"
+            )
+        self.empty_note.setVisible(empty)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted rows as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

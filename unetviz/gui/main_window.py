@@ -5,6 +5,10 @@ It wires views to the one ConfigDocument and to the worker; it computes nothing 
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from html import escape
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
@@ -14,18 +18,24 @@ from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError, RenderError, TraceError
 from unetviz.core.resources import resources_dir
 from unetviz.gui.actions import WindowActions
+from unetviz.gui.autosave import AUTOSAVE_NAME, Autosave
 from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
-from unetviz.gui.document import ConfigDocument
+from unetviz.gui.document import ConfigDocument, changed_fields
 from unetviz.gui.files import FileController
 from unetviz.gui.layer_table import LayerTable
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
-from unetviz.gui.worker import Analysed, Diagram, Traced, UpdateWorker
+from unetviz.gui.text import app_message
+from unetviz.gui.worker import Analysed, Diagram, Traced, Unanalysable, UpdateWorker
+
+if TYPE_CHECKING:
+    from unetviz.network.trace_records import TraceResult
 
 DEBOUNCE_MS = 150
 ERROR_STATUS_MS = 15_000
+TRACES_KEPT = 16  # verdicts remembered per (config, device): a view switch or an undo shows one at once
 
 
 def app_icon() -> QIcon:
@@ -47,11 +57,18 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.auto_trace = auto_trace  # traces start by themselves after each update (never on cpu)
-        self.remember = remember  # write layout and last config to the settings on close
+        self.remember = remember  # write layout and last config to the settings on close, autosave edits
         self.view_name = "u"
         self.analysis: Analysis | None = None  # what the table and summary show, with its trace once known
         self.last_error = ""
-        self._trace_key: tuple[UNetConfig, str] | None = None
+        self._tracing: tuple[UNetConfig, str] | None = None  # the trace in flight
+        self._traced: OrderedDict[tuple[UNetConfig, str], TraceResult] = OrderedDict()
+        self._requested = cfg  # the config of the newest update request
+        self._last_good: UNetConfig | None = None  # the newest config that analysed
+        self._error_shown = ""  # the config error in the status bar: it goes once the config is valid
+        self._draw_failing = False  # the diagram could not be drawn: told once, then in the status bar
+        self._boxes: dict[tuple[str, str], QMessageBox] = {}  # open error boxes: the same one never twice
+        self.asks_to_save = True  # False for SIGTERM: nobody is there to answer
         self.compare_window: CompareWindow | None = None
         self.document = ConfigDocument(cfg, parent=self)
         self.worker = worker if worker is not None else UpdateWorker(parent=self)
@@ -91,8 +108,11 @@ class MainWindow(QMainWindow):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.request_update)
+        self.autosave = Autosave(settings.folder / AUTOSAVE_NAME, parent=self)
         self._connect()
         self._update_title()
+        if remember:  # a session runs: until the clean close, the autosave is what a crash leaves behind
+            self.autosave.changed(cfg)
         self.request_update()
         if auto_trace:  # torch loads in the trace process while the first diagram is drawn here
             QTimer.singleShot(0, self.worker.tracer.warm_up)
@@ -105,15 +125,18 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect(self) -> None:
-        self.form.edited.connect(lambda cfg, text: self.document.edit(cfg, text or None))
+        self.form.edited.connect(self._on_form_edited)
         self.form.invalid.connect(self._on_invalid)
         self.document.changed.connect(self._on_config_changed)
+        if self.remember:
+            self.document.changed.connect(self.autosave.changed)
         self.document.dirty_changed.connect(self.setWindowModified)
         self.document.path_changed.connect(lambda _p: self._update_title())
         w = self.worker
         w.analysed.connect(self._on_analysed)
         w.rendered.connect(self._on_rendered)
         w.update_failed.connect(self._on_update_failed)
+        w.unanalysable.connect(self._on_unanalysable)
         w.traced.connect(self._on_traced)
         w.trace_failed.connect(self._on_trace_failed)
         w.cuda_checked.connect(self.commands.set_cuda_available)
@@ -129,7 +152,8 @@ class MainWindow(QMainWindow):
 
     def request_update(self) -> None:
         self._debounce.stop()
-        self.worker.request_update(self.document.config, self.view_name)
+        self._requested = self.document.config
+        self.worker.request_update(self._requested, self.view_name)
 
     def set_view(self, view: str) -> None:
         if view != self.view_name:
@@ -149,12 +173,28 @@ class MainWindow(QMainWindow):
             return
         device = self.commands.device.currentText()
         key = (analysis.config, device)
-        if not force and (key == self._trace_key or device == "cpu"):
+        if not force and (key in self._traced or key == self._tracing or device == "cpu"):
             return
-        self._trace_key = key
-        first = "; the first one loads torch, a few seconds" if not self.worker.tracer.started else ""
-        self.summary.set_trace_status(f"running on {device}…{first}")
+        self._tracing = key
+        if self.analysis is not None and self.analysis.trace is not None:  # never shown as current while a new one runs
+            self._show_analysis(Analysis(self.analysis.shapes))
+        self.summary.set_trace_status(self._trace_status(analysis.config))
         self.worker.request_trace(Analysis(analysis.shapes), device)
+
+    def _trace_status(self, cfg: UNetConfig) -> str:
+        """What the summary says while `cfg` has no verdict to show."""
+        device = self.commands.device.currentText()
+        if self._tracing == (cfg, device):
+            first = "; the first one loads torch, a few seconds" if not self.worker.tracer.started else ""
+            return f"running on {device}…{first}"
+        if self.auto_trace and device != "cpu":
+            return "waiting for the diagram"
+        return "not run (press Trace)"
+
+    def _show_analysis(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.table.set_analysis(analysis)
+        self.summary.set_analysis(analysis, self.summary.valid_sizes)
 
     # --- results -------------------------------------------------------------------------------------
 
@@ -177,19 +217,44 @@ class MainWindow(QMainWindow):
         if self.compare_window is not None:
             self.compare_window.set_a(cfg)
         self.form.set_config(cfg)
+        self.form.mark_analysis_error(None)  # that error was the old config's; the new one is analysed soon
+        self._show_error_status()
         self._update_title()
         self._debounce.start()
 
+    def _on_form_edited(self, cfg: UNetConfig, text: str) -> None:
+        self.document.edit(cfg, text or None)
+        if cfg == self._last_good and self.form.current_error() is None:  # back to what is shown: nothing to redo
+            self._set_stale(False)
+        self._show_error_status()
+
     def _on_invalid(self, error: ConfigError) -> None:
         self._set_stale(True)
-        self.statusBar().showMessage(str(error), ERROR_STATUS_MS)
+        self._show_error_status()
+
+    def _show_error_status(self) -> None:
+        """The form's error stays in the status bar while it lasts, and goes when the config is valid again."""
+        error = self.form.current_error()
+        text = app_message(str(error)) if error is not None else ""
+        if text:
+            if self.statusBar().currentMessage() != text:
+                self.statusBar().showMessage(text)
+        elif self._error_shown and self.statusBar().currentMessage() == self._error_shown:
+            self.statusBar().clearMessage()
+        self._error_shown = text
 
     def _on_analysed(self, analysed: Analysed) -> None:
-        analysis = self.analysis = analysed.analysis
+        analysis = analysed.analysis
+        known = self._traced.get((analysis.config, self.commands.device.currentText()))
+        if known is not None:
+            analysis = Analysis(analysis.shapes, known)
+        self.analysis = analysis
+        self._last_good = analysis.config
         self.table.set_analysis(analysis)
-        self.summary.set_trace_status("not run (press Trace)" if not self.auto_trace else "waiting for the diagram")
+        self.summary.set_trace_status(self._trace_status(analysis.config))
         self.summary.set_analysis(analysis, analysed.valid_sizes)
         self.form.mark_analysis_error(None)
+        self._show_error_status()
         self._set_stale(self.form.current_error() is not None)
 
     def _on_rendered(self, diagram: Diagram) -> None:
@@ -197,29 +262,59 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot show the diagram", "Qt could not read the SVG the renderer produced")
         self.diagram.set_stale(self.form.current_error() is not None)
         self.timing_label.setText(f"updated in {diagram.seconds * 1000:.0f} ms")
+        if self._draw_failing:
+            self._draw_failing = False
+            self.statusBar().showMessage("the diagram draws again", 5000)
         self.update_finished.emit()
         if self.auto_trace and self.analysis is not None and self.analysis.config == diagram.config:
             self._start_trace(self.analysis)
 
+    def _on_unanalysable(self, failure: Unanalysable) -> None:
+        """The config is valid field by field but cannot be analysed (the input collapses)."""
+        error = self._blame_the_edit(failure.config, failure.error)
+        self.form.mark_analysis_error(error)
+        self.summary.show_failure(failure.config, app_message(str(error)), failure.valid_sizes)
+        self._set_stale(True)
+        self._show_error_status()
+        self.update_finished.emit()
+
+    def _blame_the_edit(self, cfg: UNetConfig, error: ConfigError) -> ConfigError:
+        """Raising depth can make the input collapse: the field to fix is the one just changed, not the input."""
+        changed = changed_fields(self._last_good, cfg) if self._last_good is not None else ()
+        if len(changed) != 1 or changed[0] == error.field or changed[0] == "name":
+            return error
+        field, value = changed[0], getattr(cfg, changed[0])
+        shown = list(value) if isinstance(value, tuple) else value
+        return ConfigError(field, value, error.allowed, f"{field}: {shown} does not fit the input: {error}")
+
     def _on_update_failed(self, error: Exception) -> None:
-        if isinstance(error, ConfigError):
-            self.form.mark_analysis_error(error)
-            self._set_stale(True)
-            self.statusBar().showMessage(str(error), ERROR_STATUS_MS)
-        else:  # a RenderError, or a bug: the table and summary stay; the message is shown once
-            self.diagram.set_stale(True)
+        if isinstance(error, ConfigError):  # the config did not analyse: as Unanalysable, without sizes
+            self._on_unanalysable(Unanalysable(self._requested, error, []))
+            return
+        # A RenderError, or a bug: the table and summary stay; a box once, then the status bar until it draws.
+        self.diagram.set_stale(True)
+        if self._draw_failing:
+            self.statusBar().showMessage(f"Cannot draw the diagram: {_message(error)}")
+        else:
+            self._draw_failing = True
             self.show_error("Cannot draw the diagram", _message(error))
+        if self.auto_trace and self.analysis is not None and self.analysis.config == self._requested:
+            self._start_trace(self.analysis)  # the sizes can still be traced without a drawing
         self.update_finished.emit()
 
     def _on_traced(self, traced: Traced) -> None:
+        key = (traced.config, traced.device)
+        self._traced[key] = traced.result
+        while len(self._traced) > TRACES_KEPT:
+            self._traced.popitem(last=False)
+        if self._tracing == key:
+            self._tracing = None
         if self.analysis is not None and self.analysis.config == traced.config:
-            self.analysis = Analysis(self.analysis.shapes, traced.result)
-            self.table.set_analysis(self.analysis)
-            self.summary.set_analysis(self.analysis, self.summary.valid_sizes)
+            self._show_analysis(Analysis(self.analysis.shapes, traced.result))
         self.trace_finished.emit()
 
     def _on_trace_failed(self, error: Exception) -> None:
-        self._trace_key = None  # let the same config be traced again once the cause is fixed
+        self._tracing = None  # let the same config be traced again once the cause is fixed
         self.summary.set_trace_status(f"failed: {_message(error)}")
         self.statusBar().showMessage(f"trace failed: {_message(error)}", ERROR_STATUS_MS)
         self.last_error = _message(error)
@@ -259,12 +354,22 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"unetviz — {self.document.config.name}{where}[*]")
 
     def show_error(self, title: str, message: str) -> None:
-        """Shown once: a status line and a box that does not block the window."""
+        """Shown once: a status line and a box that does not block the window (the same box never twice)."""
         self.last_error = message
         self.statusBar().showMessage(f"{title}: {message}", ERROR_STATUS_MS)
+        key = (title, message)
+        if key in self._boxes:
+            self._boxes[key].raise_()
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what the user typed
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: self._boxes.pop(key, None))
+        self._boxes[key] = box
         box.open()
+
+    def error_boxes(self) -> list[QMessageBox]:
+        return list(self._boxes.values())
 
     def show_about(self) -> None:
         from unetviz import __doc__ as about
@@ -272,21 +377,25 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About unetviz",
-            f"<h3>unetviz 0.1.0</h3><p>{(about or '').splitlines()[0]}</p><p>Settings: {self.settings.path}</p>",
+            f"<h3>unetviz 0.1.0</h3><p>{escape((about or '').splitlines()[0])}</p>"
+            f"<p>Settings: {escape(self.settings.path)}</p>",
         )
 
     def ask_to_save(self) -> QMessageBox.StandardButton:
         buttons = QMessageBox.StandardButton
-        return QMessageBox.question(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             "Unsaved changes",
             f"Save the changes to {self.document.config.name}?",
             buttons.Save | buttons.Discard | buttons.Cancel,
-            buttons.Save,
+            self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name is the user's text
+        box.setDefaultButton(buttons.Save)
+        return QMessageBox.StandardButton(box.exec())
 
     def may_discard_changes(self) -> bool:
-        if not self.document.dirty:
+        if not self.document.dirty or not self.asks_to_save:
             return True
         answer = self.ask_to_save()
         if answer == QMessageBox.StandardButton.Save:
@@ -312,6 +421,8 @@ class MainWindow(QMainWindow):
             self.settings.set_window_state(self.saveGeometry(), self.saveState())
             self.settings.set_last_config(self.document.config)
             self.settings.sync()
+            self.autosave.changed(self.document.config)
+            self.autosave.close()
         self._debounce.stop()
         if self.compare_window is not None:
             self.compare_window.close()

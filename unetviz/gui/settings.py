@@ -28,6 +28,17 @@ class AppSettings:
     def path(self) -> str:
         return self._store.fileName()
 
+    @property
+    def folder(self) -> Path:
+        """Where the settings file lives; the autosave goes beside it."""
+        return Path(self._store.fileName()).parent
+
+    def problem(self) -> str:
+        """One line if the settings file could not be read (the app then starts from its defaults), else ""."""
+        if self._store.status() == QSettings.Status.NoError:
+            return ""
+        return f"the settings file {self.path} could not be read; starting from the defaults"
+
     def last_config(self) -> UNetConfig | None:
         """The config shown when the app last closed; None on a first start or if it no longer loads."""
         text = self._store.value("last_config")
@@ -35,7 +46,7 @@ class AppSettings:
             return None
         try:
             return from_dict(json.loads(text), source="last config")
-        except (ValueError, ConfigError):  # an old or hand-edited store: start from the preset instead
+        except (ValueError, TypeError, AttributeError, ConfigError):  # old, hand-edited or damaged: use the preset
             return None
 
     def set_last_config(self, cfg: UNetConfig) -> None:
@@ -45,7 +56,9 @@ class AppSettings:
         value = self._store.value("recent_files")
         if isinstance(value, str):  # QSettings gives a lone string for a one-element list
             value = [value]
-        return [str(v) for v in value or [] if str(v)][:MAX_RECENT]
+        if not isinstance(value, list):  # a damaged store
+            return []
+        return [str(v) for v in value if str(v)][:MAX_RECENT]
 
     def add_recent_file(self, path: str | Path) -> list[str]:
         text = str(Path(path).resolve())

@@ -42,6 +42,7 @@ from unetviz.gui.stage_values import (
     stage_fields,
     with_entries,
 )
+from unetviz.gui.text import tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 DEFAULT_BRUSH = QBrush(QColor("#707070"))
@@ -196,7 +197,7 @@ class StageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole and error is not None:
             return INVALID_BRUSH
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(error) if error is not None else column.tip
+            return tooltip(str(error)) if error is not None else column.tip
         defaulted = bad is None and self._fields[column.field] is None
         if role == Qt.ItemDataRole.ForegroundRole and (defaulted or not self._editable(row, column)):
             return DEFAULT_BRUSH

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
+from unetviz.core.config import UNetConfig
 from unetviz.core.tiles import ValidSizes
 from unetviz.report.tables import human, shape_text
 
@@ -38,10 +39,18 @@ class SummaryPanel(QScrollArea):
         self.analysis: Analysis | None = None
         self.valid_sizes: list[ValidSizes] = []
         self.trace_status = "not run"
+        self.failure: tuple[str, str] | None = None  # (config name, message) of a config that did not analyse
 
     def set_analysis(self, analysis: Analysis, valid_sizes: list[ValidSizes]) -> None:
         """Show `analysis`; `valid_sizes` is its valid_input_sizes(), computed by the worker."""
         self.analysis, self.valid_sizes = analysis, valid_sizes
+        self.failure = None
+        self._refresh()
+
+    def show_failure(self, cfg: UNetConfig, message: str, valid_sizes: list[ValidSizes]) -> None:
+        """A config the analysis refused: why, and the input sizes that would fit it (click to use)."""
+        self.failure = (cfg.name, message)
+        self.valid_sizes = valid_sizes
         self._refresh()
 
     def set_trace_status(self, text: str) -> None:
@@ -56,6 +65,12 @@ class SummaryPanel(QScrollArea):
         return self.label.text()
 
     def _refresh(self) -> None:
+        if self.failure is not None:
+            name, message = self.failure
+            parts = [f"<h3 style='margin:0'>{escape(name)}</h3>",
+                     f"<p style='color:#c53030'><b>cannot be analysed:</b> {escape(message)}</p>"]  # fmt: skip
+            self.label.setText("".join(parts + self._sizes_html()))
+            return
         a = self.analysis
         if a is None:
             return
@@ -71,7 +86,15 @@ class SummaryPanel(QScrollArea):
         parts = [f"<h3 style='margin:0'>{escape(cfg.name)}</h3>", "<table cellspacing='3'>"]
         parts += [f"<tr><td style='white-space:nowrap'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows]
         parts.append("</table>")
-        parts.append("<p><b>valid input sizes</b> (no pool drops a row; input→output, click to use)</p>")
+        parts += self._sizes_html()
+        if a.warnings:
+            parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
+            parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
+            parts.append("</ul>")
+        self.label.setText("".join(parts))
+
+    def _sizes_html(self) -> list[str]:
+        parts = ["<p><b>valid input sizes</b> (no pool drops a row; input→output, click to use)</p>"]
         for entry in self.valid_sizes:
             near, axes = entry.near, ",".join(entry.axes)
             links = [
@@ -79,11 +102,7 @@ class SummaryPanel(QScrollArea):
                 for i, o in entry.sizes
             ] or ["none: this configuration collapses every input"]
             parts.append(f"<p>{escape(entry.label)}: {' · '.join(links)}</p>")
-        if a.warnings:
-            parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
-            parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
-            parts.append("</ul>")
-        self.label.setText("".join(parts))
+        return parts
 
     @staticmethod
     def _output_text(a: Analysis) -> str:

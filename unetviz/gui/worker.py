@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from unetviz.core.analysis import Analysis, analyze
 from unetviz.core.config import UNetConfig
-from unetviz.core.tiles import ValidSizes
+from unetviz.core.errors import ConfigError
+from unetviz.core.tiles import ValidSizes, valid_sizes_per_axis
 from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
@@ -34,6 +35,13 @@ RenderSvg = Callable[["Graph"], bytes]
 class Analysed:
     analysis: Analysis
     valid_sizes: list[ValidSizes]  # Analysis.valid_input_sizes(): a search, so it runs here and not on the GUI thread
+
+
+@dataclass(frozen=True)
+class Unanalysable:
+    config: UNetConfig  # valid field by field, but the analysis refused it (the input collapses)
+    error: ConfigError
+    valid_sizes: list[ValidSizes]  # the input sizes that would fit this config, for the summary
 
 
 @dataclass(frozen=True)
@@ -169,13 +177,26 @@ def update_work(
     from unetviz.draw.graph import build_graph
 
     if known is None or known.analysis.config != cfg:
-        analysis = analyze(cfg)
+        try:
+            analysis = analyze(cfg)
+        except ConfigError as exc:
+            report("unanalysable", Unanalysable(cfg, exc, _valid_sizes(cfg)))
+            return
         known = Analysed(analysis, analysis.valid_input_sizes())
     report("analysis", known)
     analysis = known.analysis
     graph = build_graph(analysis, view)
     svg = render_svg(graph)
     report("diagram", Diagram(view, graph, svg, cfg, time.perf_counter() - started))
+
+
+def _valid_sizes(cfg: UNetConfig) -> list[ValidSizes]:
+    from unetviz.core.analysis import VALID_SIZES_SHOWN
+
+    try:
+        return valid_sizes_per_axis(cfg, VALID_SIZES_SHOWN)
+    except ConfigError:
+        return []
 
 
 def trace_work(tracer: TraceProcess, analysis: Analysis, device: str, report: Report) -> None:
@@ -190,6 +211,7 @@ class UpdateWorker(QObject):
     analysed = Signal(object)  # Analysed
     rendered = Signal(object)  # Diagram
     update_failed = Signal(object)  # ConfigError, RenderError or another Exception
+    unanalysable = Signal(object)  # Unanalysable: a config the analysis refused, with sizes that would fit
     traced = Signal(object)  # Traced
     trace_failed = Signal(object)
     cuda_checked = Signal(bool)
@@ -252,6 +274,8 @@ class UpdateWorker(QObject):
             assert isinstance(payload, Analysed)
             self._last = payload
             self.analysed.emit(payload)
+        elif kind == "unanalysable":
+            self.unanalysable.emit(payload)
         else:
             self.rendered.emit(payload)
 
