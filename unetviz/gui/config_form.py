@@ -76,6 +76,7 @@ class ConfigForm(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.size_spins: list[QSpinBox] = []
         self._read_error: ConfigError | None = None
+        self._emitted: UNetConfig | None = None  # the last config this form read and sent
         self._analysis_error: ConfigError | None = None
         self._writing = False
         self._shape = (cfg.depth, cfg.dims)  # the depth and dims the stage table's lists are for
@@ -222,6 +223,8 @@ class ConfigForm(QWidget):
         self._show_error()
 
     def _shows(self, cfg: UNetConfig) -> bool:
+        if cfg is self._emitted:  # the config this form just read and sent: the widgets show it
+            return True
         try:
             return self.read() == cfg
         except ConfigError:
@@ -334,6 +337,7 @@ class ConfigForm(QWidget):
         self._read_error = None
         self.stages.model.set_plan(cfg)
         self._show_error()
+        self._emitted = cfg
         self.edited.emit(cfg, "")
 
     def _apply_preset(self, verb: str) -> None:

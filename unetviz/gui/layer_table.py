@@ -34,6 +34,7 @@ NUMERIC = {"#", "Params", "Mult-adds", *TRACE_COLUMNS}
 WARNING_BRUSH = QBrush(QColor("#fff4d6"))
 MISMATCH_BRUSH = QBrush(QColor("#fde2e2"))
 RESIZE_SAMPLE_ROWS = 200
+FIT_SAMPLE = 8  # the longest texts of a column measured to fit it (proportional fonts: not only the one longest)
 LAYER_ATTRIBUTE = {"Layer": "name", "Type": "type", "Formula": "formula", "Params": "params", "Mult-adds": "mult_adds"}
 
 
@@ -68,6 +69,13 @@ class LayerTableModel(QAbstractTableModel):
         self._search = None
         self._columns = BASE_COLUMNS + (TRACE_COLUMNS if self._layer_ms else ())
         self.endResetModel()
+
+    def column_name(self, column: int) -> str:
+        return self._columns[column]
+
+    def text_at(self, row: int, column: int) -> str:
+        """The text a cell shows (DisplayRole), without a QModelIndex."""
+        return self._text(row, self._layers[row], self._columns[column])
 
     def search_text(self, row: int) -> str:
         if self._search is None:
@@ -225,7 +233,28 @@ class LayerTable(QWidget):
         finally:
             self._quiet = False
         if first or self.model.columnCount() != len(BASE_COLUMNS):
-            self.view.resizeColumnsToContents()
+            self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its widest text. Measured from the few longest strings of each column, not by
+        Qt's sizing, which asks the model for every cell's size hint (40–70 ms for a 100–230-layer model on the
+        GUI thread; this takes a few)."""
+        model, view = self.model, self.view
+        metrics = view.fontMetrics()
+        header = view.horizontalHeader()
+        pad = 10  # the cell's margins and focus frame, a little more than Qt's own sizing adds
+        marked = any(model.has_warning(row) for row in range(model.rowCount()))
+        for column in range(model.columnCount()):
+            if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
+                continue
+            texts = [model.text_at(row, column) for row in range(model.rowCount())]
+            longest = sorted(texts, key=len)[-FIT_SAMPLE:]
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            icon = view.iconSize().width() + 4 if marked and model.column_name(column) == "Layer" else 0
+            cells = max((metrics.horizontalAdvance(text) for text in longest), default=0) + pad + icon
+            header.resizeSection(
+                column, max(cells, header.fontMetrics().horizontalAdvance(title) + 30)
+            )  # room for the sort arrow
 
     def set_stale(self, stale: bool) -> None:
         self.view.setEnabled(not stale)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -75,6 +75,8 @@ class StageTableModel(QAbstractTableModel):
 
     def set_plan(self, cfg: UNetConfig) -> None:
         """The form read a valid config: defaults, headers and what applies follow it."""
+        if self._plan == cfg.plan:
+            return  # the same network: the cells already show it (the form sets the plan it just read)
         self._plan = cfg.plan
         self._emit_all()
 
@@ -99,7 +101,10 @@ class StageTableModel(QAbstractTableModel):
 
     def mark_error(self, error: ConfigError | None) -> None:
         """Mark the cells of the field `error` names: the last edited cell if it is of that field, else the column."""
-        self._error = error if error is not None and any(c.field == error.field for c in COLUMNS) else None
+        error = error if error is not None and any(c.field == error.field for c in COLUMNS) else None
+        if error is None and self._error is None:
+            return  # nothing was marked, nothing is: no repaint (every edit clears the marks)
+        self._error = error
         self._emit_all()
 
     def marked(self, row: int, key: str) -> ConfigError | None:
@@ -279,15 +284,22 @@ class StageTable(QWidget):
         self.view.horizontalHeader().setFont(font)
         self.view.verticalHeader().setDefaultSectionSize(20)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized by `_fit` from the texts (Qt's ResizeToContents asks every cell again on every change)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.horizontalHeader().setMinimumSectionSize(28)
         self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
-        self.model.modelReset.connect(self._fit)
-        self.model.dataChanged.connect(lambda *_args: self._fit())
+        # Fitting asks both headers for their size hints (a few ms each): many changes in one turn of the event
+        # loop (a preset load, a mark) fit once, on the next turn.
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit)
+        self.model.modelReset.connect(self._fit_timer.start)
+        self.model.dataChanged.connect(lambda *_args: self._fit_timer.start())
         self.fill_button = _button("Fill column", "every level of the selected cell's column takes its value")
         self.copy_button = _button("Copy row", "every level takes the selected level's values")
         self.reset_button = _button("Default", "the selected cell's column back to its default (null)")
@@ -310,6 +322,15 @@ class StageTable(QWidget):
 
     def _fit(self) -> None:
         view = self.view
+        metrics = view.fontMetrics()
+        header = view.horizontalHeader()
+        head_metrics = header.fontMetrics()
+        for column in range(self.model.columnCount()):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal) or "")
+            texts = [str(self.model.index(row, column).data() or "") for row in range(self.model.rowCount())]
+            width = max([metrics.horizontalAdvance(text) + 12 for text in texts]
+                        + [head_metrics.horizontalAdvance(line) + 10 for line in title.split("\n")])  # fmt: skip
+            header.resizeSection(column, max(width, header.minimumSectionSize()))
         height = view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth()
         height += view.verticalHeader().defaultSectionSize() * self.model.rowCount()
         view.setFixedHeight(height)
@@ -319,7 +340,7 @@ class StageTable(QWidget):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        self._fit()
+        self._fit_timer.start()
 
     def _on_current(self, action: Any) -> None:
         index = self.view.currentIndex()
