@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from unetviz.core.config import load_config, load_preset
+from unetviz.core.config import load_preset
 from unetviz.core.errors import ConfigError
+from unetviz.core.json_files import read_json
 from unetviz.gui.text import app_message
 from unetviz.report.export import write_text
 from unetviz.report.tables import render_table
@@ -24,7 +25,12 @@ if TYPE_CHECKING:
     from unetviz.core.config import UNetConfig
     from unetviz.gui.main_window import MainWindow
 
-CONFIG_FILTER = "unetviz config (*.json);;All files (*)"
+CONFIG_FILTER = (
+    "unetviz config, nnU-Net plans or MONAI bundle config (*.json);;nnU-Net plans (*Plans.json *plans.json);;"
+    "All files (*)"
+)
+PLANS_FILTER = "nnU-Net plans (*Plans.json *plans.json);;All files (*)"
+CODE_FILTER = "PyTorch code (*.py)"
 DIAGRAM_FILTERS = {
     "SVG (*.svg)": ".svg",
     "PNG (*.png)": ".png",
@@ -57,6 +63,45 @@ def export_diagram_file(cfg: UNetConfig, known: Analysis | None, path: Path, vie
     return export_file(_analysis_of(cfg, known), path, view=view)
 
 
+def export_plans_file(cfg: UNetConfig, known: Analysis | None, path: Path, configuration: str) -> Path:
+    """`unetviz export -o …Plans.json [--into]`: into the file itself when it is a plans file already."""
+    from unetviz.report.export import export_file
+    from unetviz.sources.nnunet import is_plans
+
+    into = None
+    if path.is_file():
+        try:
+            into = path if is_plans(read_json(path, "plans")) else None
+        except ConfigError:
+            into = None
+    return export_file(_analysis_of(cfg, known), path, configuration=configuration, into=into)
+
+
+def export_in_child(cfg: UNetConfig, path: Path) -> Path:
+    """`unetviz export --config CFG -o path` in a child process (torch loads there, not in the app)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="unetviz-") as folder:
+        config = Path(folder) / "config.json"
+        config.write_text(cfg.to_json(), encoding="utf-8")
+        done = subprocess.run([sys.executable, "-P", "-m", "unetviz.cli", "export", "--config", str(config), "-o",
+                               str(path)], capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        raise ConfigError("file", str(path), message.removeprefix("unetviz export: "))
+    return path
+
+
+def _file_stem(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "unet"
+
+
+def _is_json(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
 def _with_suffix(path: str, chosen_filter: str, filters: dict[str, str]) -> Path:
     target = Path(path)
     if not target.suffix and chosen_filter in filters:
@@ -80,6 +125,7 @@ class FileController(QObject):
         if not self.window.may_discard_changes():
             return False
         self.window.document.load(load_preset(name), None)
+        self.window.set_imported(None)
         return True
 
     def open_dialog(self) -> None:
@@ -87,19 +133,42 @@ class FileController(QObject):
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path) -> bool:
+    def open_path(self, path: str | Path, configuration: str | None = None) -> bool:
+        """Open a unetviz config, an nnU-Net plans file (asking which configuration when it has several) or a
+        MONAI bundle config. An imported file is not the document's file: saving asks for a new name."""
+        from unetviz.sources.nnunet import configuration_names, is_plans
+        from unetviz.sources.open import open_config
+
         if not self.window.may_discard_changes():
             return False
         try:
-            cfg = load_config(Path(path))
+            if configuration is None and _is_json(path):
+                data = read_json(Path(path), "config")
+                names = configuration_names(data) if is_plans(data) else []
+                if len(names) > 1:
+                    configuration = self.ask_configuration(names)
+                    if configuration is None:
+                        return False
+            opened = open_config(Path(path), configuration)
         except ConfigError as exc:
-            self.window.show_error("Cannot open config", str(exc))
+            self.window.show_error(f"Cannot open {Path(path).name}", str(exc))
             if not Path(path).is_file():
                 self.window.commands.fill_recent(self.window.settings.remove_recent_file(str(path)))
             return False
-        self.window.document.load(cfg, Path(path))
+        self.window.document.load(opened.config, Path(path) if opened.imported is None else None)
+        self.window.set_imported(opened.imported)
+        if opened.imported is not None:
+            self.window.statusBar().showMessage(f"imported from {opened.imported.source}", 8000)
         self._remember(Path(path))
         return True
+
+    def ask_configuration(self, names: list[str]) -> str | None:
+        """Which configuration of a plans file to open (3d_fullres first when there is one)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        start = names.index("3d_fullres") if "3d_fullres" in names else 0
+        name, ok = QInputDialog.getItem(self.window, "Open nnU-Net plans", "Configuration:", names, start, False)
+        return name if ok else None
 
     def save(self) -> bool:
         path = self.window.document.path
@@ -142,6 +211,50 @@ class FileController(QObject):
         )
         if path:
             self.export_table(_with_suffix(path, chosen, TABLE_FILTERS))
+
+    def export_code_dialog(self) -> None:
+        start = str(Path(self._folder) / f"{_file_stem(self.window.document.config.name)}.py")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export PyTorch code", start, CODE_FILTER)
+        if path:
+            self.export_code(_with_suffix(path, "py", {"py": ".py"}))
+
+    def export_code(self, path: str | Path) -> bool:
+        """Standalone PyTorch code of the model (`unetviz export -o model.py`), written by a child process:
+        it needs torch, which the app's own process never loads."""
+        if not self._may_export():
+            return False
+        self.window.worker.request_export(partial(export_in_child, self.window.document.config, Path(path)))
+        return True
+
+    def export_plans_dialog(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        cfg = self.window.document.config
+        start = str(Path(self._folder) / "nnUNetPlans.json")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export to nnU-Net plans", start, PLANS_FILTER)
+        if not path:
+            return
+        default = "3d_fullres" if cfg.dims == 3 else "2d"
+        name, ok = QInputDialog.getText(self.window, "Export to nnU-Net plans", "Configuration name:", text=default)
+        if ok and name:
+            self.export_plans(path, name)
+
+    def export_plans(self, path: str | Path, configuration: str) -> bool:
+        """The config as configuration `configuration` of an nnU-Net plans file: added to the file when it is
+        a plans file already (everything else in it kept), else a new plans file."""
+        if not self._may_export():
+            return False
+        from unetviz.sources.nnunet import plans_configuration
+
+        cfg = self.window.document.config
+        try:
+            plans_configuration(cfg)  # refuse now, in the app's words, what nnU-Net cannot build
+        except ConfigError as exc:
+            self.window.show_error("Cannot export to nnU-Net plans", app_message(str(exc)))
+            return False
+        target = Path(path)
+        self.window.worker.request_export(partial(export_plans_file, cfg, self.window.analysis, target, configuration))
+        return True
 
     def export_diagram(self, path: str | Path) -> bool:
         if not self._may_export():

@@ -9,13 +9,14 @@ from collections import OrderedDict
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError, RenderError, TraceError
+from unetviz.core.records import Imported
 from unetviz.core.resources import resources_dir
 from unetviz.gui.actions import WindowActions
 from unetviz.gui.autosave import AUTOSAVE_NAME, Autosave
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         self.diagram = DiagramView()
         self.table = LayerTable()
         self.summary = SummaryPanel()
+        self.imported: Imported | None = None
+        self.setAcceptDrops(True)  # a config, plans file or bundle dropped on the window opens it
         self.setCentralWidget(self.diagram)
         form_scroll = QScrollArea()
         form_scroll.setWidgetResizable(True)
@@ -353,6 +356,21 @@ class MainWindow(QMainWindow):
         where = f" ({path.name})" if path is not None else ""
         self.setWindowTitle(f"unetviz — {self.document.config.name}{where}[*]")
 
+    def set_imported(self, imported: Imported | None) -> None:
+        """What the open file was imported from (an nnU-Net plans file, a MONAI bundle), for the summary."""
+        self.imported = imported
+        self.summary.set_imported(imported)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_file(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.files.open_path(path)
+
     def show_error(self, title: str, message: str) -> None:
         """Shown once: a status line and a box that does not block the window (the same box never twice)."""
         self.last_error = message
@@ -436,3 +454,11 @@ def _message(error: object) -> str:
     if isinstance(error, OSError):
         return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
     return f"{type(error).__name__}: {error}"
+
+
+def _dropped_file(mime: QMimeData) -> str | None:
+    """The one local .json file a drag carries, else None."""
+    urls = [url for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+    if len(urls) == 1 and urls[0].toLocalFile().lower().endswith(".json"):
+        return urls[0].toLocalFile()
+    return None

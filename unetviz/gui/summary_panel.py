@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import UNetConfig
+from unetviz.core.records import Imported
 from unetviz.core.tiles import ValidSizes
 from unetviz.report.tables import human, shape_text
 
@@ -38,6 +39,7 @@ class SummaryPanel(QScrollArea):
         self.setWidget(inner)
         self.analysis: Analysis | None = None
         self.valid_sizes: list[ValidSizes] = []
+        self.imported: Imported | None = None
         self.trace_status = "not run"
         self.failure: tuple[str, str] | None = None  # (config name, message) of a config that did not analyse
 
@@ -51,6 +53,11 @@ class SummaryPanel(QScrollArea):
         """A config the analysis refused: why, and the input sizes that would fit it (click to use)."""
         self.failure = (cfg.name, message)
         self.valid_sizes = valid_sizes
+        self._refresh()
+
+    def set_imported(self, imported: Imported | None) -> None:
+        """Say what the config was imported from and what was assumed (None: a unetviz config or a preset)."""
+        self.imported = imported
         self._refresh()
 
     def set_trace_status(self, text: str) -> None:
@@ -87,6 +94,12 @@ class SummaryPanel(QScrollArea):
         parts += [f"<tr><td style='white-space:nowrap'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows]
         parts.append("</table>")
         parts += self._sizes_html()
+        if self.imported is not None:
+            parts.append(f"<p><b>imported</b> from {escape(self.imported.source)}</p>")
+            if self.imported.assumed:
+                parts.append("<p>assumed:</p><ul style='margin-left:-20px'>")
+                parts += [f"<li>{escape(text)}</li>" for text in self.imported.assumed]
+                parts.append("</ul>")
         if a.warnings:
             parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
             parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
