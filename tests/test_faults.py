@@ -81,3 +81,31 @@ def test_config_deleted_between_the_check_and_the_read(
     code, err = run(capsys, "summary", "--device", "none", "--config", str(config))
     line = one_line(code, err)
     assert str(config) in line and "cannot read it: No such file or directory" in line
+
+
+def test_cuda_out_of_memory_falls_back_to_meta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CUDA OOM (simulated: this machine has no GPU) ends in a meta trace that says why, not an error."""
+    import torch
+
+    from unetviz.core.config import load_config
+    from unetviz.core.shapes import analyze_shapes
+    from unetviz.network import trace as trace_module
+
+    real_run = trace_module._run
+    devices: list[str] = []
+
+    def run_on(cfg: object, shapes: object, device: str) -> object:
+        devices.append(device)
+        if device == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real_run(cfg, shapes, device)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trace_module, "resolve_device", lambda device: "cuda")
+    monkeypatch.setattr(trace_module, "_free_memory_bytes", lambda device: None)
+    monkeypatch.setattr(trace_module, "_run", run_on)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    cfg = load_config("milesial")
+    result = trace_module.trace(cfg, analyze_shapes(cfg), "cuda", cross_check=False)
+    assert devices == ["cuda", "meta"]
+    assert result.device == "meta" and result.agreed
+    assert result.note is not None and result.note.startswith("CUDA ran out of memory")
