@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import subprocess
 import sys
 import threading
@@ -81,6 +82,7 @@ class TraceProcess:
         try:
             pickle.dump((cfg, shapes, device), child.stdin)
             child.stdin.flush()
+            _wait_for_answer(child)
             # The answer's classes live in unetviz.network.trace_records, which imports no torch: unpickling it here
             # keeps torch out of the app's process.
             answer: Any = pickle.load(child.stdout)
@@ -119,6 +121,20 @@ class TraceProcess:
                     env=env,
                 )
             return self._child
+
+
+def _wait_for_answer(child: subprocess.Popen[bytes], poll_s: float = 0.5) -> None:
+    """Block until the child's answer starts to arrive; EOFError if the child is gone first. A read alone could
+    wait forever when the pipe's other end outlives the child (another process holding it open)."""
+    assert child.stdout is not None
+    if os.name != "posix":  # select() takes pipes on POSIX only; elsewhere the read itself waits
+        return
+    while True:
+        ready, _, _ = select.select([child.stdout], [], [], poll_s)
+        if ready:
+            return
+        if child.poll() is not None:
+            raise EOFError("the trace process is gone")
 
 
 def _close(stream: IO[bytes] | None) -> None:
