@@ -55,7 +55,7 @@ def test_character_device_is_written_into_not_replaced(tmp_path: Path) -> None:
     try:
         os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # the same device as /dev/null, in tmp_path
     except (PermissionError, OSError):
-        pytest.skip("cannot make a device node here (no CAP_MKNOD)")
+        pytest.skip(reason="cannot make a device node here (no CAP_MKNOD)")
     write_text(device, "into the device\n")
     assert stat.S_ISCHR(os.lstat(device).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]

@@ -213,6 +213,12 @@ def load_config(name_or_path: str | Path) -> UNetConfig:
     text = str(name_or_path)
     if text in preset_names():
         return load_preset(text)
+    path = existing_path(text)
+    return config_from_file(read_json(path, "config"), path)
+
+
+def existing_path(text: str) -> Path:
+    """`text` as the path of an existing file; ConfigError (a preset or an existing file) when it is not one."""
     path = Path(text)
     try:
         exists = path.exists()
@@ -220,7 +226,7 @@ def load_config(name_or_path: str | Path) -> UNetConfig:
         exists = False
     if not exists:
         raise ConfigError("config", text, "a preset (" + ", ".join(preset_names()) + ") or an existing JSON file")
-    return config_from_file(read_json(path, "config"), path)
+    return path
 
 
 def config_from_file(data: Any, path: Path) -> UNetConfig:

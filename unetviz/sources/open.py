@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from unetviz.core.config import UNetConfig, config_from_file, load_preset, preset_names
+from unetviz.core.config import UNetConfig, config_from_file, existing_path, load_preset, preset_names
 from unetviz.core.errors import ConfigError, printable
 from unetviz.core.json_files import read_json
 from unetviz.core.records import Imported
@@ -36,15 +36,9 @@ def open_config(name_or_path: str | Path, configuration: str | None = None,
     if path.suffix.lower() in (".pkl", ".pickle"):
         raise ConfigError("config", text, PICKLE_REFUSAL)
     if path.suffix.lower() in (".yaml", ".yml"):
-        raise ConfigError("config", text, "a JSON file: YAML bundle configs are not read (MONAI's "
-                          "`python -m monai.bundle ckpt_export` or any YAML → JSON converter makes one)")  # fmt: skip
-    try:
-        exists = path.exists()
-    except (OSError, ValueError):  # a name no file system takes (a NUL, too long)
-        exists = False
-    if not exists:
-        raise ConfigError("config", text, "a preset (" + ", ".join(preset_names()) + ") or an existing JSON file")
-    data = read_json(path, "config")
+        raise ConfigError("config", text, "a JSON file: YAML bundle configs are not read (convert it to JSON "
+                          "first; the keys stay the same)")  # fmt: skip
+    data = read_json(existing_path(text), "config")
     if is_plans(data):
         imported = import_plans(data, configuration, _dataset(path, dataset_json))
         return Opened(imported.config, imported)
