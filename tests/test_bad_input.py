@@ -8,25 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import one_line_error, run
 from unetviz.cli import main
 from unetviz.core.config import UNetConfig, apply_assignments, load_config
 from unetviz.core.errors import ConfigError
 
 HUGE = "9" * 5000  # more digits than Python will turn into an int from text (4,300)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "internal error" not in err
-    return lines[0]
 
 
 def config_file(tmp_path: Path, text: str | bytes, name: str = "c.json") -> str:

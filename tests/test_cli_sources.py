@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.cli import main
+from tests.cli_run import run
 from unetviz.core.analysis import analyze
 from unetviz.core.config import load_config
 from unetviz.sources.open import open_config
 
 HEART = Path(__file__).parent / "fixtures" / "nnunet" / "Dataset042_Heart"
 MONAI = Path(__file__).parent / "fixtures" / "monai"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_import_writes_a_config_that_loads_to_the_same_network(capsys: pytest.CaptureFixture[str],

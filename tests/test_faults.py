@@ -8,19 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.cli import main
+from tests.cli_run import one_line_error
+from tests.cli_run import run as run_cli
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    _out, err = capsys.readouterr()
+    code, _out, err = run_cli(capsys, *args)
     return code, err
-
-
-def one_line(code: int, err: str) -> str:
-    assert code == 2, err
-    assert len(err.strip().splitlines()) == 1, err
-    return err.strip()
 
 
 def test_temporary_deleted_before_the_rename(
@@ -35,7 +29,7 @@ def test_temporary_deleted_before_the_rename(
     monkeypatch.setattr(os, "replace", deleted_first)
     target = tmp_path / "out.md"
     code, err = run(capsys, "summary", "--preset", "small", "--device", "none", "-o", str(target))
-    assert f"cannot write {target}: No such file or directory" in one_line(code, err)
+    assert f"cannot write {target}: No such file or directory" in one_line_error(code, err)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -55,14 +49,14 @@ def test_folder_deleted_before_the_write(
     monkeypatch.setattr(export, "sweep_stale_temporaries", folder_removed)
     target = folder / "out.md"
     code, err = run(capsys, "summary", "--preset", "small", "--device", "none", "-o", str(target))
-    assert f"cannot write {target}: No such file or directory" in one_line(code, err)
+    assert f"cannot write {target}: No such file or directory" in one_line_error(code, err)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "no" / "such" / "out.csv"
     code, err = run(capsys, "export", "--preset", "small", "-o", str(target))
-    assert f"cannot write {target}: no such folder" in one_line(code, err)
+    assert f"cannot write {target}: no such folder" in one_line_error(code, err)
 
 
 def test_config_deleted_between_the_check_and_the_read(
@@ -79,7 +73,7 @@ def test_config_deleted_between_the_check_and_the_read(
 
     monkeypatch.setattr(os, "open", deleted_first)
     code, err = run(capsys, "summary", "--device", "none", "--config", str(config))
-    line = one_line(code, err)
+    line = one_line_error(code, err)
     assert str(config) in line and "cannot read it: No such file or directory" in line
 
 

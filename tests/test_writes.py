@@ -13,26 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from unetviz.cli import main
+from tests.cli_run import one_line_error, run
 from unetviz.report.export import write_bytes, write_text
 
 # (names added with these tests are imported inside the tests that use them, so that every other test here also
 # runs against the code before them)
 
 SUMMARY = ["summary", "--preset", "small", "--device", "none"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 def test_fifo_is_written_into_not_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,13 +50,16 @@ def _per_axis(texts: list[str]) -> str:
     return "; ".join(f"{axis}: {text}" for axis, text in zip(axis_names(len(texts)), texts, strict=True))
 
 
-def _one(values: tuple[int, ...]) -> int | tuple[int, ...]:
+def one_value(values: tuple[int, ...]) -> int | tuple[int, ...]:
     """A per-axis value as one int when every axis has it (the 2015 paper's family), else per axis."""
     return values[0] if len(set(values)) == 1 else values
 
 
-def axes_text(values: tuple[int, ...]) -> str:
-    """`3×3` or `1×3×3`: a kernel or stride as the labels and formulas write it."""
+def axes_text(values: tuple[int, ...], short: bool = False) -> str:
+    """`3×3` or `1×3×3`: a kernel or stride as the labels and formulas write it; `short`: one number when every
+    axis has it (`/2`, not `/2×2`)."""
+    if short and len(set(values)) == 1:
+        return str(values[0])
     return "×".join(str(v) for v in values)
 
 
@@ -130,8 +133,9 @@ class _Builder:
                            "match the skip")  # fmt: skip
         weights = c_out * c_in * math.prod(kernel)
         params, mult_adds = weights + (c_out if bias else 0), weights * self.n * math.prod(out)
-        self._step(name, f"Conv{self.d}d", block, level, (self.n, c_out, *out), _per_axis(texts), kernel=_one(kernel),
-                   stride=_one(stride), padding=_one(padding), params=params, mult_adds=mult_adds, **extra)  # fmt: skip
+        sizes = {"kernel": one_value(kernel), "stride": one_value(stride), "padding": one_value(padding)}
+        self._step(name, f"Conv{self.d}d", block, level, (self.n, c_out, *out), _per_axis(texts), **sizes,
+                   params=params, mult_adds=mult_adds, **extra)  # fmt: skip
 
     def grow_rf(self, kernel: tuple[int, ...], stride: tuple[int, ...]) -> None:
         for axis, (f, s) in enumerate(zip(kernel, stride, strict=True)):
@@ -187,8 +191,8 @@ class _Builder:
             [f"⌊({h} − {s} + 2·0)/{s}⌋ + 1 = {o}" for h, s, o in zip(spatial, stride, out, strict=True)]
         )
         type_ = ("MaxPool" if kind == "max" else "AvgPool") + f"{self.d}d"
-        self._step(name, type_, block, level, (*in_shape[:2], *out), formula, kernel=_one(stride),
-                   stride=_one(stride), padding=0, **extra)  # fmt: skip
+        self._step(name, type_, block, level, (*in_shape[:2], *out), formula, kernel=one_value(stride),
+                   stride=one_value(stride), padding=0, **extra)  # fmt: skip
 
     # --- stages --------------------------------------------------------------------------------------
 
@@ -273,17 +277,19 @@ class _Builder:
                      for h, f, p, s, o in axes]  # fmt: skip
             weights = c_in * stage.up_width * math.prod(stage.up_kernel)
             # A transposed conv multiplies each *input* position by all its weights.
+            sizes = {"kernel": one_value(stage.up_kernel), "stride": one_value(stage.stride),
+                     "padding": one_value(stage.up_padding)}  # fmt: skip
+            params = weights + (stage.up_width if self.plan.up_bias else 0)
+            mult_adds = weights * self.n * math.prod(spatial)
             self._step(name, f"ConvTranspose{self.d}d", stage.block, stage.level, (self.n, stage.up_width, *out),
-                       _per_axis(texts), kernel=_one(stage.up_kernel), stride=_one(stage.stride),
-                       padding=_one(stage.up_padding), params=weights + (stage.up_width if self.plan.up_bias else 0),
-                       mult_adds=weights * self.n * math.prod(spatial))  # fmt: skip
+                       _per_axis(texts), **sizes, params=params, mult_adds=mult_adds)  # fmt: skip
             for axis, (f, s) in enumerate(zip(stage.up_kernel, stage.stride, strict=True)):
                 self.rf[axis] += (-(-f // s) - 1) * self.jump[axis]  # an output reads ⌈F/S⌉ inputs
         else:
             out = tuple(s * h for h, s in zip(spatial, stage.stride, strict=True))
             formula = _per_axis([f"{s}·{h} = {o}" for h, s, o in zip(spatial, stage.stride, out, strict=True)])
             self._step(name, "Upsample", stage.block, stage.level, (*self.shape[:2], *out), formula,
-                       stride=_one(stage.stride))  # fmt: skip
+                       stride=one_value(stage.stride))  # fmt: skip
             if stage.up == "bilinear":
                 for axis, s in enumerate(stage.stride):
                     self.rf[axis] += self.jump[axis] if s > 1 else 0  # linear interpolation reads two neighbours

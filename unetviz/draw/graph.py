@@ -102,7 +102,7 @@ def _conv_text(analysis: Analysis, stage: EncoderStage | DecoderStage) -> str:
     act = ACTIVATION_TYPES[cfg.activation]
     stride = ""
     if isinstance(stage, EncoderStage) and stage.down == "conv" and any(s > 1 for s in stage.stride):
-        stride = f" (first /{_stride_text(stage.stride)})"
+        stride = f" (first /{axes_text(stage.stride, short=True)})"
     unit = f"conv {kernel}{stride} {cfg.padding}{NORM_TEXT[cfg.norm]}, {act}"
     if stage.residual:
         unit = f"res block: 2× {unit}"
@@ -112,21 +112,17 @@ def _conv_text(analysis: Analysis, stage: EncoderStage | DecoderStage) -> str:
     return text
 
 
-def _stride_text(stride: tuple[int, ...]) -> str:
-    return str(stride[0]) if len(set(stride)) == 1 else axes_text(stride)
-
-
 def _pool_text(stage: EncoderStage) -> str:
     if stage.down == "conv":
-        return f"strided conv /{_stride_text(stage.stride)}"
+        return f"strided conv /{axes_text(stage.stride, short=True)}"
     return f"{stage.down} pool {axes_text(stage.stride)}"
 
 
 def _up_text(analysis: Analysis, stage: DecoderStage) -> str:
     if stage.up == "transpose":
         text = f"up-conv {axes_text(stage.up_kernel)}"
-        return text if stage.up_kernel == stage.stride else f"{text} /{_stride_text(stage.stride)}"
-    scale = _stride_text(stage.stride)
+        return text if stage.up_kernel == stage.stride else f"{text} /{axes_text(stage.stride, short=True)}"
+    scale = axes_text(stage.stride, short=True)
     if stage.up == "bilinear":
         return f"{'bilinear' if analysis.config.dims == 2 else 'trilinear'} ×{scale}"
     return f"nearest ×{scale}"

@@ -19,6 +19,7 @@ from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError
 from unetviz.core.plan import DecoderStage, EncoderStage, StagePlan
 from unetviz.core.shapes import activation_name, analyze_shapes
+from unetviz.core.shapes import one_value as _one
 
 Axes = tuple[int, ...]
 
@@ -279,10 +280,6 @@ class UNet(nn.Module):
         if not side:
             return out
         return (out, *(side[level] for level in sorted(side)))
-
-
-def _one(values: Axes) -> int | Axes:
-    return values[0] if len(set(values)) == 1 else values
 
 
 def build_model(cfg: UNetConfig, device: str | torch.device = "cpu") -> UNet:

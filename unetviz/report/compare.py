@@ -9,6 +9,7 @@ from typing import Any
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import FIELD_NAMES
 from unetviz.core.records import Level, size_text
+from unetviz.core.shapes import axes_text
 from unetviz.report.tables import human
 
 
@@ -180,9 +181,7 @@ def _change_words(a: Analysis, b: Analysis, field: str) -> str:
 
 
 def _axes(value: object) -> str:
-    if isinstance(value, tuple):
-        return "×".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
-    return str(value)
+    return axes_text(value, short=True) if isinstance(value, tuple) else str(value)
 
 
 def _field(analysis: Analysis, field: str) -> str:
