@@ -22,7 +22,10 @@ from unetviz.core.config import (
 from unetviz.core.errors import ConfigError, OutputError, RenderError, RenderTimeout, TraceError, printable
 
 if TYPE_CHECKING:
+    from unetviz.core.analysis import Analysis
+    from unetviz.core.inspection import Inspection
     from unetviz.core.records import Imported
+    from unetviz.report.compare import Comparison
     from unetviz.sources.open import Opened
 
 EXIT_USAGE = 2
@@ -43,9 +46,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, one_line(f"{self.prog}: {message} (see {self.prog} --help)") + "\n")
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, inspect: bool = False) -> None:
+    """--preset/--config (and, with `inspect`, --inspect TARGET with its --kwargs and --input-size)."""
     group = parser.add_argument_group("configuration")
     source = group.add_mutually_exclusive_group()
+    if inspect:
+        from unetviz.cli_inspect import add_inspect_arguments
+
+        add_inspect_arguments(source, group)
     source.add_argument("--preset", metavar="NAME", help="a shipped preset: " + ", ".join(preset_names()))
     source.add_argument(
         "--config",
@@ -113,7 +121,7 @@ def _wrote(path: str) -> None:
         print(f"wrote {path}")
 
 
-def _output(text: str, path: str | None) -> None:
+def write_output(text: str, path: str | None) -> None:
     if path is None or path == STDOUT:
         _print_text(text)
         return
@@ -127,12 +135,28 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from unetviz.core.analysis import analyze
     from unetviz.report.tables import render_table
 
+    if args.inspect:
+        _output_inspection(args, args.inspect)
+        return 0
     opened = opened_from_args(args)
     analysis = analyze(opened.config, device=None if args.device == "none" else args.device)
     if opened.imported is not None:
         analysis = dataclasses.replace(analysis, imported=opened.imported)
-    _output(render_table(analysis, args.format), args.output)
+    write_output(render_table(analysis, args.format), args.output)
     return 0
+
+
+def _output_inspection(args: argparse.Namespace, target: str) -> None:
+    from unetviz.cli_inspect import inspection_from_args
+    from unetviz.report.tables import render_table
+
+    if args.device == "none":
+        raise ConfigError("--device", "none", "meta, cpu, cuda or auto with --inspect: a model is known by tracing it")
+    if args.device == "auto":
+        from unetviz.network.trace import resolve_device
+
+        args.device = resolve_device("auto")
+    write_output(render_table(inspection_from_args(args, target, device=args.device), args.format), args.output)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -145,7 +169,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                           "config or a preset already)")  # fmt: skip
     cfg = apply_assignments(opened.config, args.assignments)
     data = {"description": _import_description(opened.imported), **cfg.to_dict()}
-    _output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", args.output)
+    write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", args.output)
     return 0
 
 
@@ -210,26 +234,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Every -o in turn; tables, .dot and .json are written even when no engine can draw. After a renderer
     timed out, the other drawings are not tried: each would wait as long again."""
     from unetviz.core.analysis import analyze
-    from unetviz.report.export import DIAGRAM_SUFFIXES, TABLE_SUFFIXES, export_bytes, export_file
 
     if STDOUT in args.outputs and args.as_suffix is None and args.format is None:
         raise ConfigError("-o", STDOUT, "with -o - (standard output) also --as " + "|".join(STDOUT_AS) + " or --format")
+    if args.inspect:
+        from unetviz.cli_inspect import inspection_from_args
+
+        return export_outputs(inspection_from_args(args, args.inspect), args, args.format)
     cfg = opened_from_args(args, output=True).config
-    analysis = analyze(cfg, device=None)
+    return export_outputs(analyze(cfg, device=None), args, args.format)
+
+
+def export_outputs(analysis: Analysis | Inspection, args: argparse.Namespace, table_format: str | None = None) -> int:
+    """Write `analysis` to each of args.outputs (format from the extension, or `table_format`); one line for
+    the failures, after trying every output."""
+    from unetviz.report.export import DIAGRAM_SUFFIXES, TABLE_SUFFIXES, export_bytes, export_file
+
     failures: list[str] = []
     timed_out: str | None = None
     for path in args.outputs:
         suffix = f".{args.as_suffix}" if path == STDOUT and args.as_suffix else os.path.splitext(path)[1].lower()
-        drawn = args.format is None and suffix in DIAGRAM_SUFFIXES and suffix not in (".dot", ".gv", ".json")
+        drawn = table_format is None and suffix in DIAGRAM_SUFFIXES and suffix not in (".dot", ".gv", ".json")
         if drawn and timed_out is not None and suffix not in TABLE_SUFFIXES:
             failures.append(f"{path}: not drawn, {timed_out}")
             continue
         try:
             if path == STDOUT:
-                data = export_bytes(analysis, suffix, args.view, args.engine, args.dpi, args.format)
+                data = export_bytes(analysis, suffix, args.view, args.engine, args.dpi, table_format)
                 _print_text(data.decode("utf-8"))
                 continue
-            export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=args.format,
+            export_file(analysis, path, view=args.view, engine=args.engine, dpi=args.dpi, table_format=table_format,
                         configuration=args.configuration, into=args.into)  # fmt: skip
         except RenderTimeout as exc:
             timed_out = str(exc)
@@ -312,10 +346,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from unetviz.report.compare import compare_all
     from unetviz.report.compare_report import render_comparison
 
-    configs, labels = _compare_inputs(args)
-    comparison = compare_all([analyze(cfg) for cfg in configs], labels)
-    _output(render_comparison(comparison, args.format, engine=args.engine), args.output)
+    if args.inspect:
+        comparison = _compare_inspected(args)
+    else:
+        configs, labels = _compare_inputs(args)
+        comparison = compare_all([analyze(cfg) for cfg in configs], labels)
+    write_output(render_comparison(comparison, args.format, engine=args.engine), args.output)
     return 0
+
+
+def _compare_inspected(args: argparse.Namespace) -> Comparison:
+    """`compare --inspect TARGET CONFIG`: the model against a config, at --input-size or the config's input."""
+    from unetviz.cli_inspect import inspection_from_args
+    from unetviz.core.analysis import analyze
+    from unetviz.report.compare import compare_all
+    from unetviz.sources.open import open_config
+
+    if len(args.configs) != 1 or args.vary:
+        raise ConfigError("compare", args.configs, "one config beside --inspect TARGET (compare --inspect m.py:UNet "
+                          "ronneberger2015)")  # fmt: skip
+    cfg = apply_assignments(open_config(args.configs[0], args.configuration, args.dataset_json).config,
+                            args.assignments)  # fmt: skip
+    found = inspection_from_args(args, args.inspect, (cfg.batch_size, cfg.in_channels, *cfg.input_size))
+    return compare_all([found, analyze(cfg)], [found.name, cfg.name] if found.name != cfg.name else ["A", "B"])
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -329,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     summary = sub.add_parser("summary", help="every layer's size with its formula, params, mult-adds; trace check")
-    add_config_arguments(summary)
+    add_config_arguments(summary, inspect=True)
     summary.add_argument(
         "--device",
         default="auto",
@@ -347,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     sizes.set_defaults(func=cmd_sizes)
 
     export = sub.add_parser("export", help="write the diagram (SVG/PNG/PDF/DOT/JSON) or the layer table (CSV/MD)")
-    add_config_arguments(export)
+    add_config_arguments(export, inspect=True)
     export.add_argument(
         "--view", default="u", choices=("u", "blocks", "layers"), help="u (default): the U of the paper"
     )
@@ -399,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "configs", nargs="*", metavar="A B", help="preset names, JSON configs, nnU-Net plans or MONAI bundle configs"
     )
-    add_config_arguments(compare)
+    add_config_arguments(compare, inspect=True)
     compare.add_argument("--configuration-a", metavar="NAME", help="the plans configuration of A")
     compare.add_argument("--configuration-b", metavar="NAME", help="the plans configuration of B")
     compare.add_argument("--set-a", metavar="KEY=VALUE", action="append", default=[], help="override a field of A")
@@ -418,6 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", default="1280x800", metavar="WxH", help="window size for --screenshot (default 1280x800)"
     )
     gui.set_defaults(func=cmd_gui)
+
+    from unetviz.cli_inspect import add_inspect_command
+
+    add_inspect_command(sub)
 
     presets = sub.add_parser("presets", help="list the shipped presets")
     presets.set_defaults(func=cmd_presets)

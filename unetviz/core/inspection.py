@@ -58,6 +58,7 @@ class Inspection:
     differs: tuple[str, ...] = ()  # else: how it differs from the nearest preset
     unattributed: tuple[str, ...] = ()  # modules whose parameters no recorded layer used
     valid_sizes: tuple[ValidSizes, ...] = ()
+    edges: tuple[tuple[str, str], ...] = ()  # (source layer or "input", target layer): the recorded data flow
     kwargs: dict[str, Any] = field(default_factory=dict)
     trace = None  # an inspection is itself a trace: there is no second, analytic source
     imported = None
@@ -94,6 +95,10 @@ class Inspection:
     @property
     def depth(self) -> int:
         return max((level.level for level in self.levels), default=0)
+
+    def edges_into(self, layer: str) -> list[str]:
+        """The layers (or "input") whose outputs `layer` read, in argument order."""
+        return [source for source, target in self.edges if target == layer]
 
     def valid_input_sizes(self) -> list[ValidSizes]:
         return list(self.valid_sizes)

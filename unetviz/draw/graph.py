@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from unetviz.core.analysis import Analysis
+from unetviz.core.inspection import Inspection
 from unetviz.core.plan import DecoderStage, EncoderStage
 from unetviz.core.shapes import ACTIVATION_TYPES, Layer, axes_text, size_text
 from unetviz.report.tables import shape_text
@@ -326,7 +327,7 @@ def _layers_graph(analysis: Analysis) -> tuple[list[Node], list[Edge]]:
     return nodes, edges
 
 
-def _legend(view: str, edges: list[Edge]) -> tuple[tuple[str, str], ...]:
+def legend(view: str, edges: list[Edge] | tuple[Edge, ...]) -> tuple[tuple[str, str], ...]:
     """The legend of a view: its fixed rows, then a row for each extra edge kind the graph uses."""
     kinds = {e.kind for e in edges}
     extra = [(k, text) for k, text in _EXTRA_LEGEND if k in kinds and k not in {row[0] for row in _LEGEND[view]}]
@@ -351,12 +352,17 @@ _LEGEND = {
 }
 
 
-def build_graph(analysis: Analysis, view: str = "u") -> Graph:
+def build_graph(analysis: Analysis | Inspection, view: str = "u") -> Graph:
+    """The graph of `analysis` in `view` (u, blocks, layers); an inspected model's from its recorded steps."""
     builders = {"u": _u_graph, "blocks": _blocks_graph, "layers": _layers_graph}
     if view not in builders:
         from unetviz.core.errors import ConfigError
 
         raise ConfigError("view", view, "one of " + ", ".join(VIEWS))
+    if isinstance(analysis, Inspection):
+        from unetviz.draw.inspect_graph import build_inspect_graph
+
+        return build_inspect_graph(analysis, view)
     nodes, edges = builders[view](analysis)
     title, subtitle = _title(analysis)
-    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), _legend(view, edges))
+    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), legend(view, edges))

@@ -131,8 +131,8 @@ def _rising_nodes(graph: Graph) -> set[str]:
 def _layers_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
     """Each skip level on one rank (the arrow runs straight across), and the input beside the output."""
     pairs = [(e.source, e.target) for e in graph.edges if e.kind in ("skip", "fail")]
-    head = next(n.id for n in graph.nodes if n.column == "head")
-    for left, right in [("input", head), *pairs]:
+    head = next((n.id for n in graph.nodes if n.column == "head"), None)
+    for left, right in [("input", head), *pairs] if head else pairs:
         with dot.subgraph() as same:
             same.attr(rank="same")
             same.node(left)
@@ -147,13 +147,13 @@ def _u_ranks(dot: graphviz.Digraph, graph: Graph) -> None:
         top.node("head")
     dot.edge("input", "head", style="invis", weight="0")
     sides = {n.level: n.id for n in graph.nodes if n.kind == "side"}
+    ids = {n.id for n in graph.nodes}
     for level in levels:
         with dot.subgraph() as same:
             same.attr(rank="same")
-            same.node(f"enc{level}")
-            same.node(f"dec{level}")
-            if level in sides:  # a deep-supervision head beside its decoder level
-                same.node(sides[level])
+            for node in (f"enc{level}", f"dec{level}", sides.get(level)):
+                if node in ids:  # an inspected model may have a level on one side only
+                    same.node(node)  # a deep-supervision head beside its decoder level
 
 
 def _layers_body(dot: graphviz.Digraph, graph: Graph) -> None:

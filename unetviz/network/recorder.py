@@ -77,7 +77,7 @@ def _tensors(value: Any) -> list[torch.Tensor]:
 
 
 MODULE_SETTINGS = ("kernel_size", "stride", "padding", "dilation", "output_padding", "groups", "ceil_mode",
-                   "scale_factor", "mode", "output_size", "affine", "num_groups", "in_features", "out_features")  # fmt: skip
+                   "scale_factor", "mode", "output_size", "affine", "num_groups", "in_features")  # fmt: skip
 
 
 class _Recorder(TorchFunctionMode):

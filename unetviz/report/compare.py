@@ -8,9 +8,12 @@ from typing import Any
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import FIELD_NAMES
+from unetviz.core.inspection import Inspection
 from unetviz.core.records import Level, size_text
 from unetviz.core.shapes import axes_text
 from unetviz.report.tables import human
+
+Compared = Analysis | Inspection  # a config's analysis or an inspected model
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,14 @@ class CompareRow:
 @dataclass(frozen=True)
 class Comparison:
     labels: tuple[str, ...]
-    analyses: tuple[Analysis, ...]
+    analyses: tuple[Compared, ...]
     rows: tuple[CompareRow, ...]
     differences: tuple[str, ...]  # each analysis against the first, in words
 
     def to_dict(self) -> dict[str, object]:
         return {
             "labels": list(self.labels),
-            "configs": [a.config.to_dict() for a in self.analyses],
+            "configs": [a.config.to_dict() if a.config is not None else None for a in self.analyses],
             "rows": [row.to_dict() for row in self.rows],
             "differences": list(self.differences),
         }
@@ -57,20 +60,26 @@ def _skip(level: Level | None) -> str:
     return f"{level.skip} {amounts}"
 
 
-def _valid_sizes(analysis: Analysis) -> str:
+def _depth(analysis: Compared) -> int:
+    return analysis.config.depth if isinstance(analysis, Analysis) else analysis.depth
+
+
+def _valid_sizes(analysis: Compared) -> str:
     parts = []
     for entry in analysis.valid_input_sizes():
         parts.append(f"{entry.label}: " + ", ".join(f"{i}→{o}" for i, o in entry.sizes[:5]))
     return "; ".join(parts)
 
 
-def _rows(analyses: tuple[Analysis, ...]) -> list[CompareRow]:
+def _rows(analyses: tuple[Compared, ...]) -> list[CompareRow]:
     rows = [
-        CompareRow("totals", "input", tuple(_tensor(a.shapes.input_shape[1], a.config.input_size) for a in analyses))
+        CompareRow(
+            "totals", "input", tuple(_tensor(a.shapes.input_shape[1], a.shapes.input_shape[2:]) for a in analyses)
+        )
     ]
-    depth = max(a.config.depth for a in analyses)
+    depth = max(_depth(a) for a in analyses)
     for level in range(depth + 1):
-        levels = [a.levels[level] if level < len(a.levels) else None for a in analyses]
+        levels = [next((lv for lv in a.levels if lv.level == level), None) for a in analyses]
         name = f"level {level}"
         rows.append(
             CompareRow(
@@ -110,15 +119,21 @@ def _change(a: int, b: int) -> str:
     return f"{sign}{abs(b - a):,}{percent}"
 
 
-def _differences(a: Analysis, b: Analysis, label_a: str, label_b: str) -> list[str]:
+def _differences(a: Compared, b: Compared, label_a: str, label_b: str) -> list[str]:
     out = []
-    changed = [f for f in FIELD_NAMES if f != "name" and getattr(a.config, f) != getattr(b.config, f)]
-    if changed:
-        out.append("changed: " + "; ".join(_change_words(a, b, f) for f in changed))
+    if isinstance(a, Analysis) and isinstance(b, Analysis):
+        changed = [f for f in FIELD_NAMES if f != "name" and getattr(a.config, f) != getattr(b.config, f)]
+        if changed:
+            out.append("changed: " + "; ".join(_change_words(a, b, f) for f in changed))
+    for label, analysis in ((label_a, a), (label_b, b)):
+        if isinstance(analysis, Inspection):
+            matched = analysis.matched.name if analysis.matched is not None else "no unetviz config"
+            out.append(f"{label} is an inspected model ({analysis.target}); it is exactly {matched}")
     sa, sb = a.shapes, b.shapes
-    if a.config.dims != b.config.dims:
+    dims_a, dims_b = len(sa.input_shape) - 2, len(sb.input_shape) - 2
+    if dims_a != dims_b:
         out.append(
-            f"{label_a} is {a.config.dims}D and {label_b} is {b.config.dims}D: sizes per axis, crops and tile "
+            f"{label_a} is {dims_a}D and {label_b} is {dims_b}D: sizes per axis, crops and tile "
             "sizes cannot be compared level by level; channels, parameters, mult-adds and memory can"
         )
     else:
@@ -203,24 +218,25 @@ def _ratio(a: int, b: int) -> str:
     return "equal" if a == b else f"×{b / a:.2f}" if a else "—"
 
 
-def _output_words(a: Analysis, b: Analysis) -> str:
+def _output_words(a: Compared, b: Compared) -> str:
     oa, ob = a.shapes.output_shape[2:], b.shapes.output_shape[2:]
     if oa == ob:
         return f"same output {size_text(oa)}"
     text = f"output {size_text(oa)} vs {size_text(ob)}"
     for analysis, out in ((a, oa), (b, ob)):
-        lost = {i - o for i, o in zip(analysis.config.input_size, out, strict=True)}
-        if analysis.config.padding == "valid" and len(lost) == 1 and (n := lost.pop()) > 0:
+        lost = {i - o for i, o in zip(analysis.shapes.input_shape[2:], out, strict=True)}
+        valid = analysis.config is None or analysis.config.padding == "valid"
+        if valid and len(lost) == 1 and (n := lost.pop()) > 0:
             text += f": valid convolutions lose {n} pixels per axis"
             break
     return text
 
 
-def _skip_words(analysis: Analysis) -> str:
+def _skip_words(analysis: Compared) -> str:
     moved = [lv for lv in reversed(analysis.levels) if lv.skip_amounts and any(a or b for a, b in lv.skip_amounts)]
     if not moved:
         return "none"
-    kind = "cropped" if analysis.config.merge == "crop" else "padded"
+    kind = "cropped" if moved[0].skip == "crop" else "padded"
     amounts = ", ".join(_side(lv) for lv in moved)
     return f"{kind} by {amounts} (levels {moved[0].level}→{moved[-1].level})"
 
@@ -234,7 +250,7 @@ def _side(level: Level) -> str:
     return str(before) if before == after else f"{before}+{after}"
 
 
-def compare_all(analyses: list[Analysis], labels: list[str]) -> Comparison:
+def compare_all(analyses: list[Compared], labels: list[str]) -> Comparison:
     """Each analysis in a column; the differences are each one against the first."""
     items = tuple(analyses)
     differences: list[str] = []

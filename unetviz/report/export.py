@@ -16,6 +16,7 @@ from unetviz.core.errors import ConfigError, OutputError, printable
 
 if TYPE_CHECKING:
     from unetviz.core.analysis import Analysis
+    from unetviz.core.inspection import Inspection
 
 # Temporaries are named by this process's id, not by the target, so that a 255-byte file name still leaves room,
 # and so that the next write can tell a temporary left by a killed export from one being written now.
@@ -203,7 +204,7 @@ TEXT_SUFFIXES = (".svg", ".dot", ".gv", ".json", *TABLE_SUFFIXES)  # what standa
 
 
 def export_bytes(
-    analysis: Analysis,
+    analysis: Analysis | Inspection,
     suffix: str,
     view: str = "u",
     engine: str = "auto",
@@ -235,7 +236,7 @@ def is_plans_name(path: str | os.PathLike[str]) -> bool:
 
 
 def export_file(
-    analysis: Analysis,
+    analysis: Analysis | Inspection,
     path: str | Path,
     view: str = "u",
     engine: str = "auto",
@@ -250,7 +251,11 @@ def export_file(
     shown = os.fspath(path)
     if shown == "":
         raise ConfigError("-o", shown, "a file name, or - for standard output")
-    if Path(shown).suffix.lower() == ".py":
+    code = Path(shown).suffix.lower() == ".py"
+    if (code or into is not None or is_plans_name(shown)) and analysis.config is None:
+        raise ConfigError("-o", shown, "a diagram or table for an inspected model: it is code already, and matches "
+                          "no unetviz config to write as PyTorch code or nnU-Net plans")  # fmt: skip
+    if code and analysis.config is not None:
         from unetviz.network.codegen import model_code  # torch loads only for this
 
         return write_text(shown, model_code(analysis.config, Path(shown).name))
@@ -260,7 +265,7 @@ def export_file(
     return write_bytes(shown, data)
 
 
-def plans_text(analysis: Analysis, configuration: str | None, into: str | Path | None) -> str:
+def plans_text(analysis: Analysis | Inspection, configuration: str | None, into: str | Path | None) -> str:
     """The nnU-Net plans JSON for `analysis`'s config (see `sources.nnunet.export_plans`)."""
     import json
 
@@ -268,6 +273,7 @@ def plans_text(analysis: Analysis, configuration: str | None, into: str | Path |
     from unetviz.sources.nnunet import export_plans
 
     cfg = analysis.config
+    assert cfg is not None, "export_file refuses an inspection without a config"
     name = configuration or ("3d_fullres" if cfg.dims == 3 else "2d")
     existing = read_json(Path(into), "--into") if into is not None else None
     return json.dumps(export_plans(cfg, name, existing), indent=4) + "\n"

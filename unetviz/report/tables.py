@@ -7,6 +7,9 @@ import io
 import json
 
 from unetviz.core.analysis import Analysis
+from unetviz.core.config import UNetConfig, load_preset
+from unetviz.core.inspection import Inspection
+from unetviz.core.records import amounts_text
 from unetviz.core.shapes import size_text
 
 TABLE_FORMATS = ("table", "json", "csv", "markdown")
@@ -15,10 +18,12 @@ COLUMNS = ("layer", "type", "input", "output", "formula", "params", "mult_adds")
 
 def shape_text(shape: tuple[int, ...]) -> str:
     """`[N, C, H, W]` as `C × H×W` (the batch is shown once, in the totals)."""
+    if len(shape) < 3:  # no longer a map (a classifier's logits)
+        return " × ".join(str(s) for s in shape[1:]) or "scalar"
     return f"{shape[1]} × {size_text(shape[2:])}"
 
 
-def layer_rows(analysis: Analysis) -> list[dict[str, str | int]]:
+def layer_rows(analysis: Analysis | Inspection) -> list[dict[str, str | int]]:
     return [
         {
             "layer": layer.name,
@@ -40,7 +45,55 @@ def human(n: float, unit: str = "") -> str:
     return f"{n:g} {unit}".rstrip()
 
 
-def totals_lines(analysis: Analysis) -> list[str]:
+def inspection_lines(found: Inspection) -> list[str]:
+    """The totals under an inspected model's table: what was traced, the U found, and whether it is a config."""
+    kwargs = f", kwargs {found.kwargs}" if found.kwargs else ""
+    output = f"fails at {found.failure.split(':')[0]}" if found.failure else f"{list(found.output_shape)}"
+    lines = [
+        f"model             {found.name} ({found.target}{kwargs})",
+        f"input → output    {list(found.input_shape)} → {output}",
+        f"parameters        {found.total_params:,} (sum of the model's parameters)",
+        f"mult-adds         {found.mult_adds:,} ({human(found.mult_adds)}; batch {found.input_shape[0]})",
+        f"activations       {human(found.activation_bytes, 'B')} (float32, every recorded step's output)",
+    ]
+    if found.failure:
+        lines.insert(2, f"forward fails     {found.failure}")
+    if found.u_found:
+        depth = max((level.level for level in found.levels), default=0)
+        lines.append(f"U                 {depth + 1} levels, {len(found.skips)} skips")
+        for skip in found.skips:
+            how = {"none": "as is", "crop": "cropped", "pad": "padded"}[skip.adjust]
+            which = (
+                "" if skip.adjust == "none" else " (the skip)" if skip.adjusted == "skip" else " (the up-sampled map)"
+            )
+            amounts = f" {amounts_text(skip.amounts)}" if skip.amounts and skip.adjust != "none" else ""
+            lines.append(f"  level {skip.level}: {skip.source} → {skip.join}, {skip.kind} {how}{which}{amounts}")
+    else:
+        lines.append(f"U                 {found.no_u_reason}")
+    for entry in found.valid_input_sizes():
+        listed = ", ".join(f"{i}→{o}" for i, o in entry.sizes) or "none found"
+        lines.append(f"valid sizes {entry.label}: {listed} (re-traced on meta)")
+    lines.append(
+        f"trace             {found.device}: recorded in {found.seconds * 1000:.0f} ms (the trace is the source)"
+    )
+    if found.matched is not None:
+        lines.append(f"matches config    {found.matched.name}: the same layers, shapes and parameters "
+                     f"(open it: {open_command(found.matched)})")  # fmt: skip
+    lines += [f"differs           {text}" for text in found.differs]
+    lines += [f"warning: {w.message}" for w in found.warnings]
+    return lines
+
+
+def open_command(cfg: UNetConfig) -> str:
+    """`unetviz gui --preset milesial --set in_channels=1`: the command that opens `cfg`, a preset with changes."""
+    preset = load_preset(cfg.name).to_dict()
+    changes = [f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in cfg.to_dict().items() if preset.get(k) != v]
+    return " ".join(["unetviz gui --preset", cfg.name, *(f"--set {c}" for c in changes)])
+
+
+def totals_lines(analysis: Analysis | Inspection) -> list[str]:
+    if isinstance(analysis, Inspection):
+        return inspection_lines(analysis)
     s = analysis.shapes
     cfg = analysis.config
     lines = [
@@ -93,7 +146,7 @@ def _failing_layer(analysis: Analysis) -> str:
     return next((layer.name for layer in analysis.layers if layer.error), "?")
 
 
-def to_text(analysis: Analysis) -> str:
+def to_text(analysis: Analysis | Inspection) -> str:
     rows = layer_rows(analysis)
     headers = {
         "layer": "layer",
@@ -117,7 +170,7 @@ def to_text(analysis: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_csv(analysis: Analysis) -> str:
+def to_csv(analysis: Analysis | Inspection) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -125,7 +178,7 @@ def to_csv(analysis: Analysis) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(analysis: Analysis) -> str:
+def to_markdown(analysis: Analysis | Inspection) -> str:
     rows = layer_rows(analysis)
     out = [
         "| " + " | ".join(COLUMNS) + " |",
@@ -138,10 +191,10 @@ def to_markdown(analysis: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_json(analysis: Analysis) -> str:
+def to_json(analysis: Analysis | Inspection) -> str:
     return json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_table(analysis: Analysis, fmt: str) -> str:
+def render_table(analysis: Analysis | Inspection, fmt: str) -> str:
     writers = {"table": to_text, "json": to_json, "csv": to_csv, "markdown": to_markdown}
     return writers[fmt](analysis)

@@ -105,8 +105,8 @@ def load_model(target: str, kwargs: dict[str, Any] | None = None, device: str = 
         raise ConfigError("kwargs", kwargs, f"the arguments {target} accepts", f"kwargs: {target}(**{kwargs}) "
                           f"raised {type(exc).__name__}: {_one_line(exc)}") from None  # fmt: skip
     if not isinstance(model, nn.Module):
-        raise ConfigError("target", target, f"a factory that returns a torch.nn.Module: it returned a "
-                          f"{type(model).__name__}")  # fmt: skip
+        raise ConfigError("target", target, f"a factory that returns a torch.nn.Module: it returned an object of "
+                          f"type {type(model).__name__!r}")  # fmt: skip
     return model
 
 
@@ -134,6 +134,14 @@ def _record(model: nn.Module, input_shape: tuple[int, ...], device: str) -> tupl
         )
 
 
+def _warm_up(device: str) -> None:
+    """torch imports its compiler stack on a process's first meta forward (about a second): pay it on a tiny
+    conv, so that the trace time reported is the model's."""
+    if device == "meta":
+        with torch.no_grad():
+            nn.Conv2d(1, 1, 3, device="meta")(torch.zeros(1, 1, 4, 4, device="meta"))
+
+
 def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: str = "meta",
             name: str | None = None, target: str = "<module>", kwargs: dict[str, Any] | None = None,
             valid_sizes: bool = True) -> Inspection:  # fmt: skip
@@ -149,8 +157,9 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
     if device == "cuda" and not torch.cuda.is_available():
         raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use meta or cpu")
     model = _on_device(model, device)
+    _warm_up(device)
     recording, failure = _record(model, input_shape, device)
-    ushape = find_u(recording.ops, input_shape)
+    ushape = find_u(recording.ops, input_shape, failed=failure is not None)
     layers, warnings = _layers(recording, ushape)
     skips = _skips(recording.ops, ushape)
     warnings += _join_warnings(skips, layers, recording, input_shape, failure)
@@ -158,10 +167,11 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
         name or type(model).__name__, target, tuple(layers), _levels(recording, ushape, skips), tuple(skips),
         tuple(warnings), input_shape, recording.total_params, device, recording.seconds, ushape.found,
         ushape.reason, failure, unattributed=recording.unattributed, kwargs=dict(kwargs or {}),
+        edges=tuple((recording.ops[i].name if i >= 0 else "input", op.name) for op in recording.ops for i in op.inputs),
     )  # fmt: skip
     matched, differs = match_config(found)
     sizes: tuple[ValidSizes, ...] = ()
-    if valid_sizes and failure is None:
+    if valid_sizes and failure is None and len(found.output_shape) == len(input_shape):
         sizes = tuple(_valid_sizes(model if device == "meta" else _on_device(model, "meta"), input_shape))
     return Inspection(**{**found.__dict__, "matched": matched, "differs": differs, "valid_sizes": sizes})
 
@@ -192,7 +202,8 @@ def _join_warnings(skips: list[FoundSkip], layers: list[Layer], recording: Recor
         if skip.adjust != "none" and skip.amounts is not None:
             kind = "skip-crop" if skip.adjust == "crop" else "skip-pad"
             which = "the skip" if skip.adjusted == "skip" else "the up-sampled map"
-            warnings.append(ShapeWarning(kind, skip.join, f"level {skip.level}: {which} is {'padded' if skip.adjust == 'pad' else 'cropped'} "
+            done = "padded" if skip.adjust == "pad" else "cropped"
+            warnings.append(ShapeWarning(kind, skip.join, f"level {skip.level}: {which} is {done} "
                                          f"({amounts_text(skip.amounts)}) to join at {skip.join}"))  # fmt: skip
     failed = next((layer for layer in layers if layer.error), None)
     if failed is not None and failure:

@@ -148,11 +148,21 @@ def _pool(step: Step, in_shape: Shape, out: Shape, warnings: list[ShapeWarning])
 def _odd(step: Step, axes: Sequence[tuple[int, int, int, int, int, int]], warnings: list[ShapeWarning]) -> None:
     """A pool or strided conv whose window does not step evenly over the map drops (or pads) a row."""
     odd = [f"{a} {h}" for a, (h, f, p, s, d, _o) in zip(axis_names(len(axes)), axes, strict=True)
-           if s > 1 and (h + 2 * p - d * (f - 1) - 1) % s]  # fmt: skip
+           if s > 1 and not _exact(h, f, p, s, d)]  # fmt: skip
     if odd:
         what = "pool" if step.type.startswith(POOL_PREFIXES) else "strided conv"
         warnings.append(ShapeWarning("odd-pool", step.name, f"{step.name}: the {what} does not divide "
                                      f"{', '.join(odd)} evenly: ⌊…⌋ drops the last rows"))  # fmt: skip
+
+
+def _exact(h: int, f: int, p: int, s: int, d: int) -> bool:
+    """Whether a stride fits `h` exactly (unetviz.core.plan.strided_exact): with size-keeping padding
+    (2P = D·(F − 1)) the up-sampling ×S gives H back when S divides H; otherwise the last window must end at the
+    edge."""
+    window = d * (f - 1)
+    if 2 * p == window:
+        return h % s == 0
+    return (h + 2 * p - window - 1) % s == 0
 
 
 def join_amounts(step: Step) -> tuple[tuple[int, int], ...] | None:

@@ -14,6 +14,7 @@ The rules, in order:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
@@ -96,13 +97,13 @@ def _ratio(h: int, o: int) -> Fraction:
 def _levels(scales: list[Scale | None], input_scale: Scale) -> list[int]:
     distinct = sorted({s for s in scales if s is not None} | {input_scale}, key=lambda s: (math.prod(s), s))
     rank = {s: i - distinct.index(input_scale) for i, s in enumerate(distinct)}
-    levels = []
+    levels: list[int] = []
     for scale in scales:
         levels.append(rank[scale] if scale is not None else (levels[-1] if levels else 0))
     return levels
 
 
-def _ancestors(steps: list[Step], index: int, stop: int) -> set[int]:
+def _ancestors(steps: Sequence[Step], index: int, stop: int) -> set[int]:
     """Every step `index` was computed from, back to (not past) step `stop`."""
     seen: set[int] = set()
     todo = [index]
@@ -115,14 +116,14 @@ def _ancestors(steps: list[Step], index: int, stop: int) -> set[int]:
     return seen
 
 
-def _origin(steps: list[Step], index: int) -> tuple[int, int | None]:
+def _origin(steps: Sequence[Step], index: int) -> tuple[int, int | None]:
     """Back through a crop or pad: the step that made the tensor, and the adjusting step (or None)."""
     if index >= 0 and steps[index].type in ADJUSTS and steps[index].inputs:
         return steps[index].inputs[0], index
     return index, None
 
 
-def find_skips(steps: list[Step], levels: list[int]) -> list[Skip]:
+def find_skips(steps: Sequence[Step], levels: list[int]) -> list[Skip]:
     deepest = max(levels, default=0)
     skips = []
     for join in steps:
@@ -150,7 +151,7 @@ def find_skips(steps: list[Step], levels: list[int]) -> list[Skip]:
     return skips
 
 
-def find_u(steps: list[Step], input_shape: Shape) -> UShape:
+def find_u(steps: Sequence[Step], input_shape: Shape, failed: bool = False) -> UShape:
     """The levels, stages and skips of a recorded forward pass (steps in execution order)."""
     n = len(input_shape) - 2
     input_scale: Scale = (Fraction(1),) * n
@@ -163,9 +164,11 @@ def find_u(steps: list[Step], input_shape: Shape) -> UShape:
     skips = find_skips(steps, levels)
     output_level = levels[-1] if levels else 0
     reason = ""
-    if not skips:
+    if not skips and failed:
+        reason = "no U found: the forward pass failed before any skip was joined"
+    elif not skips:
         reason = "no U found: no tensor is kept at a level and joined there after a deeper path"
-    elif output_level != 0 and scales[-1] is not None:
+    elif output_level != 0 and scales[-1] is not None and not failed:
         reason = f"no U found: the output ends at level {output_level}, not at the input's resolution"
     found = not reason
     blocks = _blocks(steps, levels, skips) if found else ["chain"] * len(steps)
@@ -176,7 +179,7 @@ def _top(step: Step) -> str:
     return step.name.split(".")[0]
 
 
-def _blocks(steps: list[Step], levels: list[int], skips: list[Skip]) -> list[str]:
+def _blocks(steps: Sequence[Step], levels: list[int], skips: list[Skip]) -> list[str]:
     """enc{k} before the deepest level, bottleneck at it, dec{k} after; a skip kept at the deepest level keeps
     its stage in the encoder. Trailing steps outside the last join's top-level module are the head."""
     deepest = max(levels)
@@ -188,10 +191,12 @@ def _blocks(steps: list[Step], levels: list[int], skips: list[Skip]) -> list[str
     bottom_end = min(rising, first_join)
     last_join = max(s.join for s in skips)
     head_from = len(steps)
-    for i in range(len(steps) - 1, last_join, -1):
-        if _top(steps[i]) == _top(steps[last_join]) or levels[i] != levels[-1]:
-            break
-        head_from = i
+    last_top = _top(steps[-1])
+    if last_top != _top(steps[last_join]):  # the model's last module, apart from the decoder: its head
+        for i in range(len(steps) - 1, last_join, -1):
+            if _top(steps[i]) != last_top or levels[i] != levels[-1]:
+                break
+            head_from = i
     blocks = []
     for i, level in enumerate(levels):
         if i >= head_from:
