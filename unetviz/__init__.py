@@ -1,6 +1,6 @@
 """unetviz: design a UNet and see exactly what it does to a tensor.
 
-`build_model` loads torch on first use, so `import unetviz` and `analyze(cfg)` stay torch-free.
+`build_model` and `inspect` load torch on first use, so `import unetviz` and `analyze(cfg)` stay torch-free.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "UNetConfig",
     "analyze",
     "build_model",
+    "inspect",
     "load_config",
 ]
 
@@ -28,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from unetviz.network.model import build_model
 
         return build_model
+    if name == "inspect":  # unetviz.inspect(model, input_size): any nn.Module, traced (sources/inspect.py)
+        from unetviz.sources.inspect import inspect
+
+        return inspect
     raise AttributeError(f"module 'unetviz' has no attribute {name!r}")
