@@ -107,12 +107,13 @@ def _check_library_model(found: Inspection, model: nn.Module, shape: tuple[int, 
 
 
 def test_monai_unet_with_residual_units() -> None:
+    strides = [2, 2, 2, 2]
     kwargs = {"spatial_dims": 3, "in_channels": 1, "out_channels": 2, "channels": [16, 32, 64, 128, 256],
-              "strides": [2, 2, 2, 2], "num_res_units": 2}  # fmt: skip
+              "strides": strides, "num_res_units": 2}  # fmt: skip
     shape = (1, 1, 64, 64, 64)
     found, model = _inspected("monai.networks.nets:UNet", kwargs, shape)
     # MONAI joins each skip before up-sampling, at the level its strided conv went down to: 1 … len(strides)
-    _check_library_model(found, model, shape, list(range(1, len(kwargs["strides"]) + 1)))
+    _check_library_model(found, model, shape, list(range(1, len(strides) + 1)))
 
 
 def test_monai_basic_unet() -> None:
@@ -138,7 +139,7 @@ def test_smp_unet_with_a_resnet34_encoder() -> None:
         pytest.skip("segmentation_models_pytorch is in the test extra: pip install -e '.[test]'")
     shape = (1, 3, 128, 128)
     found, model = _inspected(f"{MODELS / 'smp_unet.py'}:resnet34_unet", {}, shape)
-    depth = model.encoder._depth  # smp's own: five stride-2 stages; the skips are all but the deepest
+    depth: int = getattr(model, "encoder")._depth  # noqa: B009  smp's own: five stride-2 stages; the skips are all but the deepest
     _check_library_model(found, model, shape, list(range(1, depth)))
 
 
@@ -211,3 +212,30 @@ def test_inspected_dot_matches_golden(key: str, view: str, overwrite: bool) -> N
     if overwrite:
         golden.write_text(source, encoding="utf-8")
     assert source == golden.read_text(encoding="utf-8"), f"regenerate with pytest --overwrite and review {golden}"
+
+
+@pytest.mark.parametrize(
+    ("preset", "extra"),
+    [
+        ("nnunet-3d-fullres", {"n_conv_per_stage": [2] * 6}),
+        ("nnunet-resenc-m-3d", {"n_blocks_per_stage": [1, 3, 4, 6, 6, 6], "n_conv_per_stage_decoder": [1] * 5}),
+    ],
+)
+def test_nnunets_own_network_is_exactly_our_preset(preset: str, extra: dict[str, Any]) -> None:
+    """nnU-Net's PlainConvUNet and ResidualEncoderUNet, built by dynamic_network_architectures with the arguments
+    its planner writes, are recognised as our presets, per-axis levels (1×2×2 first) and all."""
+    import dynamic_network_architectures.architectures.unet as dna
+
+    from tests.test_references import NNUNET_3D
+
+    kwargs = {**NNUNET_3D, **extra}
+    cls = dna.ResidualEncoderUNet if "n_blocks_per_stage" in kwargs else dna.PlainConvUNet
+    with torch.device("meta"):
+        model = cls(**kwargs)
+    cfg = load_preset(preset)
+    found = inspect(model, (cfg.batch_size, cfg.in_channels, *cfg.input_size), valid_sizes=False)
+    assert found.matched is not None and found.matched.name == preset
+    assert found.total_params == sum(p.numel() for p in model.parameters())
+    strides = [tuple(s) for s in kwargs["strides"]]
+    assert found.resolutions[1] == "1/(" + "×".join(str(s) for s in strides[1]) + ")"
+    assert sorted(s.level for s in found.skips) == list(range(len(strides) - 1))

@@ -58,6 +58,7 @@ class Inspection:
     differs: tuple[str, ...] = ()  # else: how it differs from the nearest preset
     unattributed: tuple[str, ...] = ()  # modules whose parameters no recorded layer used
     valid_sizes: tuple[ValidSizes, ...] = ()
+    resolutions: tuple[str, ...] = ()  # per level from 0, relative to the input: `1`, `1/2`, `1/(1×2×2)`
     edges: tuple[tuple[str, str], ...] = ()  # (source layer or "input", target layer): the recorded data flow
     kwargs: dict[str, Any] = field(default_factory=dict)
     trace = None  # an inspection is itself a trace: there is no second, analytic source
@@ -112,6 +113,7 @@ class Inspection:
                 "device": self.device,
                 "trace_seconds": round(self.seconds, 4),
                 "u_found": self.u_found,
+                "resolutions": list(self.resolutions),
                 **({"no_u": self.no_u_reason} if self.no_u_reason else {}),
                 "matches_config": self.matched.name if self.matched is not None else None,
                 "differs": list(self.differs),

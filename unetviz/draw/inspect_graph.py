@@ -21,6 +21,8 @@ def _kind(block: str) -> str:
         return "encoder"
     if block.startswith("dec"):
         return "decoder"
+    if block.startswith("ds"):
+        return "side"
     return {"bottleneck": "bottleneck", "head": "output"}.get(block, "layer")
 
 
@@ -125,11 +127,27 @@ def _title(found: Inspection) -> tuple[str, str]:
     return found.name, f"{shape} · inspected ({found.device}), skips: {skips}"
 
 
+def _module(names: tuple[str, ...]) -> str:
+    """The user's module a stage is: the names' common dotted prefix (`down1.maxpool_conv`, `up1`), else the
+    top-level modules it spans (`enc, pool`); shortened from the left past 28 characters."""
+    parts = [name.split("#")[0].split(".") for name in names]
+    common = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) > 1:
+            break
+        common.append(column[0])
+    if len(common) == min(len(p) for p in parts) and len(names) > 1:
+        common = common[:-1]  # a stage of one module and its functional ops: the module's parent
+    text = ".".join(common) or ", ".join(dict.fromkeys(p[0] for p in parts))
+    return text if len(text) <= 28 else "…" + text[-27:]
+
+
 def _nodes(found: Inspection, column_of: dict[str, str]) -> list[Node]:
     nodes = [Node("input", "input", "input", (shape_text(found.input_shape),), (), 0,
                   "top" if found.u_found else "chain")]  # fmt: skip
     for block, kind, lines, names, level, params, alert in stage_nodes(found):
-        title = "output" if block == "head" else block
+        module = _module(names)
+        title = ("output" if block == "head" else block) + (f" · {module}" if module else "")
         nodes.append(Node(block, kind, title, lines, names, level, column_of.get(kind, "chain"), params, alert))
     if found.u_found and not any(n.id == "head" for n in nodes):  # no head module: the output is the last stage's
         nodes.append(Node("head", "output", "output", (shape_text(found.output_shape),), (), 0, "top"))
@@ -137,7 +155,7 @@ def _nodes(found: Inspection, column_of: dict[str, str]) -> list[Node]:
 
 
 def _u_graph(found: Inspection) -> tuple[list[Node], list[Edge]]:
-    columns = {"encoder": "encoder", "bottleneck": "bottleneck", "decoder": "decoder", "output": "top"}
+    columns = {"encoder": "encoder", "bottleneck": "bottleneck", "decoder": "decoder", "output": "top", "side": "side"}
     nodes = _nodes(found, columns)
     stages = _stages(found)
     encoders = [n for n in nodes if n.kind == "encoder"]
@@ -161,6 +179,8 @@ def _u_graph(found: Inspection) -> tuple[list[Node], list[Edge]]:
     last = decoders[-1].id if decoders else "bottleneck"
     head = stages.get("head")
     edges.append(Edge(last, "head", "head", _what(head) if head else "output"))
+    edges += [Edge(f"dec{n.level}", n.id, "head", "deep supervision") for n in nodes if n.kind == "side"
+              and f"dec{n.level}" in ids]  # fmt: skip
     return nodes, edges
 
 
@@ -216,4 +236,6 @@ def build_inspect_graph(found: Inspection, view: str) -> Graph:
     else:
         nodes, edges = _blocks_graph(found)
     title, subtitle = _title(found)
-    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), legend(view, edges))
+    words = {"input": "data flow", "conv 1×1": "output head"}  # an inspected model's flow and head may be anything
+    rows = tuple((kind, words.get(text, text)) for kind, text in legend(view, edges))
+    return Graph(view, title, subtitle, tuple(nodes), tuple(edges), rows)

@@ -60,7 +60,7 @@ def inspection_lines(found: Inspection) -> list[str]:
         lines.insert(2, f"forward fails     {found.failure}")
     if found.u_found:
         depth = max((level.level for level in found.levels), default=0)
-        lines.append(f"U                 {depth + 1} levels, {len(found.skips)} skips")
+        lines.append(f"U                 {depth + 1} levels ({', '.join(found.resolutions)}), {len(found.skips)} skips")
         for skip in found.skips:
             how = {"none": "as is", "crop": "cropped", "pad": "padded"}[skip.adjust]
             which = (

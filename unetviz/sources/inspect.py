@@ -134,12 +134,20 @@ def _record(model: nn.Module, input_shape: tuple[int, ...], device: str) -> tupl
         )
 
 
-def _warm_up(device: str) -> None:
-    """torch imports its compiler stack on a process's first meta forward (about a second): pay it on a tiny
-    conv, so that the trace time reported is the model's."""
-    if device == "meta":
-        with torch.no_grad():
-            nn.Conv2d(1, 1, 3, device="meta")(torch.zeros(1, 1, 4, 4, device="meta"))
+def _warm_up(device: str, dims: int) -> None:
+    """torch imports its compiler stack and decompositions on a process's first meta forward of each kind
+    (about a second): pay it on a tiny net of the input's dims, so that the trace time reported is the model's."""
+    if device != "meta" or not 1 <= dims <= 3:
+        return
+    conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
+    up = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
+    norms = ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[dims - 1],
+             (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[dims - 1])  # fmt: skip
+    with torch.device("meta"), torch.no_grad():
+        net = nn.Sequential(conv(1, 2, 3, padding=1), *(norm(2, affine=True) for norm in norms), nn.GroupNorm(1, 2),
+                            nn.LeakyReLU(), up(2, 2, 2, stride=2)).eval()  # fmt: skip
+        x = net(torch.zeros(1, 1, *(4,) * dims))
+        torch.cat([x, nn.functional.interpolate(x, scale_factor=1.0)], 1)
 
 
 def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: str = "meta",
@@ -157,7 +165,7 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
     if device == "cuda" and not torch.cuda.is_available():
         raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use meta or cpu")
     model = _on_device(model, device)
-    _warm_up(device)
+    _warm_up(device, len(input_shape) - 2)
     recording, failure = _record(model, input_shape, device)
     ushape = find_u(recording.ops, input_shape, failed=failure is not None)
     layers, warnings = _layers(recording, ushape)
@@ -167,6 +175,7 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
         name or type(model).__name__, target, tuple(layers), _levels(recording, ushape, skips), tuple(skips),
         tuple(warnings), input_shape, recording.total_params, device, recording.seconds, ushape.found,
         ushape.reason, failure, unattributed=recording.unattributed, kwargs=dict(kwargs or {}),
+        resolutions=ushape.resolutions,
         edges=tuple((recording.ops[i].name if i >= 0 else "input", op.name) for op in recording.ops for i in op.inputs),
     )  # fmt: skip
     matched, differs = match_config(found)
@@ -248,6 +257,10 @@ def _signature(layers: tuple[Layer, ...]) -> list[tuple[str, tuple[int, ...], in
     return [(layer.type, layer.out_shape, layer.params) for layer in layers if layer.type.startswith(SIGNATURE_TYPES)]
 
 
+def _level_sizes(levels: tuple[Level, ...]) -> list[tuple[Any, ...]]:
+    return [(lv.level, lv.encoder_channels, lv.encoder_size, lv.decoder_channels, lv.decoder_size) for lv in levels]
+
+
 def match_config(found: Inspection) -> tuple[UNetConfig | None, tuple[str, ...]]:
     """The preset (at the model's input size, channels and classes) whose layers, shapes and parameter count
     are exactly the model's; else how the nearest preset differs."""
@@ -268,7 +281,12 @@ def match_config(found: Inspection) -> tuple[UNetConfig | None, tuple[str, ...]]
             continue
         theirs = _signature(theirs_layers)
         total = sum(layer.params for layer in theirs_layers)
-        if theirs == ours and total == found.total_params:
+        # the same layers in any order (nnU-Net's residual blocks run the shortcut first), the same levels
+        if (
+            sorted(theirs) == sorted(ours)
+            and total == found.total_params
+            and _level_sizes(found.levels) == (_level_sizes(analyze_shapes(cfg).levels))
+        ):
             return cfg, ()
         common = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours),
                       len(theirs)))  # fmt: skip
@@ -308,13 +326,15 @@ def _fits(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...] | None:
     return last[2:] if len(last) == len(shape) else ()
 
 
-def _stride_product(model: nn.Module, shape: tuple[int, ...]) -> int:
+def _stride_products(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Per axis, the largest whole stride any step reaches: the period valid sizes usually repeat with."""
+    n = len(shape) - 2
     try:
         ushape = find_u(record(model, shape, "meta").ops, shape)
     except RecordFailed:
-        return 1
-    coarsest = max((s for s in ushape.scales if s is not None), key=lambda s: max(s), default=None)
-    return max(1, int(max(coarsest))) if coarsest else 1
+        return (1,) * n
+    scales = [s for s in ushape.scales if s is not None]
+    return tuple(max([1, *(int(s[axis]) for s in scales)]) for axis in range(n))
 
 
 def _valid_sizes(model: nn.Module, input_shape: tuple[int, ...]) -> list[ValidSizes]:
@@ -322,11 +342,15 @@ def _valid_sizes(model: nn.Module, input_shape: tuple[int, ...]) -> list[ValidSi
     dropping rows, by re-tracing candidates on meta; bounded by SEARCH_SECONDS."""
     spatial = input_shape[2:]
     deadline = time.perf_counter() + SEARCH_SECONDS
-    groups = [tuple(range(len(spatial)))] if len(set(spatial)) == 1 else [(a,) for a in range(len(spatial))]
-    period = _stride_product(model, input_shape)
+    periods = _stride_products(model, input_shape)
+    rules: dict[tuple[int, int], list[int]] = {}  # axes with one size and one period are searched together
+    for axis, (size, period) in enumerate(zip(spatial, periods, strict=True)):
+        rules.setdefault((size, period), []).append(axis)
+    groups = [tuple(axes) for axes in rules.values()]
     out = []
     for axes in groups:
         near = spatial[axes[0]]
+        period = periods[axes[0]]
 
         def shape_for(size: int, axes: tuple[int, ...] = axes) -> tuple[int, ...]:
             return (*input_shape[:2], *(size if a in axes else h for a, h in enumerate(spatial)))

@@ -51,10 +51,11 @@ class Skip:
 class UShape:
     levels: tuple[int, ...]  # per step
     scales: tuple[Scale | None, ...]  # per step; None where the output is no longer a map (flatten, linear)
-    blocks: tuple[str, ...]  # per step: enc{k}, bottleneck, dec{k}, head, or chain when no U was found
+    blocks: tuple[str, ...]  # per step: enc{k}, bottleneck, dec{k}, ds{k} (a side output), head, or chain
     skips: tuple[Skip, ...]
     found: bool
     reason: str  # why no U was found, else ""
+    resolutions: tuple[str, ...] = ()  # per level from 0: `1`, `1/2`, or per axis `1/(1×2×2)`
 
     @property
     def depth(self) -> int:
@@ -172,7 +173,17 @@ def find_u(steps: Sequence[Step], input_shape: Shape, failed: bool = False) -> U
         reason = f"no U found: the output ends at level {output_level}, not at the input's resolution"
     found = not reason
     blocks = _blocks(steps, levels, skips) if found else ["chain"] * len(steps)
-    return UShape(tuple(levels), tuple(scales), tuple(blocks), tuple(skips), found, reason)
+    by_level = {level: scale for level, scale in zip(levels, scales, strict=True) if scale is not None}
+    resolutions = tuple(_resolution(by_level[k]) for k in range(max(by_level, default=-1) + 1) if k in by_level)
+    return UShape(tuple(levels), tuple(scales), tuple(blocks), tuple(skips), found, reason, resolutions)
+
+
+def _resolution(scale: Scale) -> str:
+    """A level's resolution relative to the input: `1`, `1/4`, or per axis `1/(1×2×2)`."""
+    if len(set(scale)) == 1:
+        s = scale[0]
+        return "1" if s == 1 else f"1/{s}" if s.denominator == 1 else str(1 / s)
+    return "1/(" + "×".join(str(s) for s in scale) + ")"
 
 
 def _top(step: Step) -> str:
@@ -197,10 +208,17 @@ def _blocks(steps: Sequence[Step], levels: list[int], skips: list[Skip]) -> list
             if _top(steps[i]) != last_top or levels[i] != levels[-1]:
                 break
             head_from = i
+    read = {source for step in steps for source in step.inputs}
+    sides = {i for i in range(bottom_end, len(steps) - 1) if i not in read}
+    parents = {steps[i].name.rpartition(".")[0] for i in sides}
+    if head_from == len(steps) and steps[-1].name.rpartition(".")[0] in parents:
+        head_from = len(steps) - 1  # the last of the heads nnU-Net keeps in one list (seg_layers): the output's
     blocks = []
     for i, level in enumerate(levels):
         if i >= head_from:
             blocks.append("head")
+        elif i in sides:
+            blocks.append(f"ds{level}")  # a side output nothing reads: a deep-supervision head
         elif i < bottom_start:
             blocks.append(f"enc{level}")
         elif i < bottom_end:
