@@ -247,7 +247,8 @@ def export_file(
 ) -> Path:
     """Write `analysis` to `path`, the format from its extension (see `export_bytes`); `.py` is standalone PyTorch
     code, `*plans.json` (or any path with `into`) an nnU-Net plans file holding the config as `configuration`,
-    added to the plans file `into` when given. Atomic; nothing is left behind when drawing fails."""
+    added to the plans file `into` when given; `.tex` LaTeX (see `_tex_text`). Atomic; nothing is left behind
+    when drawing fails."""
     shown = os.fspath(path)
     if shown == "":
         raise ConfigError("-o", shown, "a file name, or - for standard output")
@@ -261,8 +262,23 @@ def export_file(
         return write_text(shown, model_code(analysis.config, Path(shown).name))
     if into is not None or is_plans_name(shown):
         return write_text(shown, plans_text(analysis, configuration, into))
+    if Path(shown).suffix.lower() == ".tex":
+        return write_text(shown, _tex_text(analysis, shown, view))
     data = export_bytes(analysis, Path(shown).suffix, view, engine, dpi, table_format, shown=shown)
     return write_bytes(shown, data)
+
+
+def _tex_text(analysis: Analysis | Inspection, path: str, view: str) -> str:
+    """A `.tex` file: `*layers.tex` the layer table, `*levels.tex` the per-level summary (LaTeX tabulars).
+    Any other name will be the paper figure (TikZ) drawn in `view`."""
+    from unetviz.report.latex import layers_tex, levels_tex
+
+    stem = Path(path).stem.lower()
+    if stem.endswith("layers"):
+        return layers_tex(analysis)
+    if stem.endswith("levels"):
+        return levels_tex(analysis)
+    raise ConfigError("-o", path, "layers.tex or levels.tex (a LaTeX table); the TikZ figure is --view paper")
 
 
 def plans_text(analysis: Analysis | Inspection, configuration: str | None, into: str | Path | None) -> str:
