@@ -106,3 +106,15 @@ def test_the_users_code_runs_only_when_named(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert marker.exists() and "1 × 3×3" in done.stdout
+
+
+def test_a_model_that_is_a_config_saves_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "mine.json"
+    code, _out, err = run(capsys, "inspect", PYTORCH_UNET, "--input-size", "1,3,388,388", "--save-config", str(saved))
+    assert code == 0, err
+    from unetviz.core.config import load_config
+
+    cfg = load_config(str(saved))
+    assert cfg.name == "milesial" and cfg.input_size == (388, 388)
+    code, _out, err = run(capsys, "inspect", CROP, "--input-size", "1,1,64,64", "--save-config", str(saved))
+    assert "nearest preset" in one_line_error(code, err)

@@ -75,6 +75,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from unetviz.report.tables import render_table
 
     found = inspection_from_args(args, args.target, device=args.device)
+    if args.save_config:
+        if found.matched is None:
+            raise ConfigError("--save-config", args.save_config, "a model that is exactly a unetviz config; this one "
+                              "is not" + (f" ({found.differs[0]})" if found.differs else ""))  # fmt: skip
+        write_output(found.matched.to_json(), args.save_config)
     if args.outputs:
         return export_outputs(found, args)
     write_output(render_table(found, args.format), None)
@@ -102,7 +107,11 @@ def add_inspect_command(sub: Any) -> None:
         default=[],
         help="write a diagram or table here instead (format from the extension); repeatable",
     )
-    inspect.add_argument("--view", default="u", choices=("u", "blocks", "layers"), help="the diagram's view")
+    inspect.add_argument(
+        "--save-config", metavar="FILE.json", help="when the model is exactly a unetviz config: write that config"
+    )
+    inspect.add_argument("--view", default="u", choices=("u", "blocks", "layers", "paper"), help="the diagram's view")
     inspect.add_argument("--engine", default="auto", choices=("auto", "system", "embedded"))
     inspect.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
-    inspect.set_defaults(func=cmd_inspect, as_suffix=None, configuration=None, into=None, table_format=None)
+    inspect.set_defaults(func=cmd_inspect, as_suffix=None, configuration=None, into=None, table_format=None,
+                         bar_scale="power")  # fmt: skip

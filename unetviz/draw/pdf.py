@@ -10,15 +10,21 @@ import os
 from unetviz.core.errors import RenderError
 
 
-def svg_to_pdf(svg: bytes) -> bytes:
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF
-    from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPainter, QPdfWriter
-    from PySide6.QtSvg import QSvgRenderer
+def ensure_gui_application() -> None:
+    """Fonts need a Gui application; offscreen needs no display. Made once, kept alive for later calls."""
+    from PySide6.QtGui import QGuiApplication
 
     if QGuiApplication.instance() is None:
-        # Fonts need a Gui application; offscreen needs no display. Kept alive for later calls.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        svg_to_pdf.app = QGuiApplication([])  # type: ignore[attr-defined]
+        ensure_gui_application.app = QGuiApplication([])  # type: ignore[attr-defined]
+
+
+def svg_to_pdf(svg: bytes) -> bytes:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
+    from PySide6.QtSvg import QSvgRenderer
+
+    ensure_gui_application()
     renderer = QSvgRenderer(QByteArray(svg))
     if not renderer.isValid():
         raise RenderError("the SVG could not be read to make a PDF")

@@ -17,6 +17,7 @@ from unetviz.core.errors import ConfigError, OutputError, printable
 if TYPE_CHECKING:
     from unetviz.core.analysis import Analysis
     from unetviz.core.inspection import Inspection
+    from unetviz.draw.paper import PaperFigure
 
 # Temporaries are named by this process's id, not by the target, so that a 255-byte file name still leaves room,
 # and so that the next write can tell a temporary left by a killed export from one being written now.
@@ -211,6 +212,7 @@ def export_bytes(
     dpi: int = 150,
     table_format: str | None = None,
     shown: str | None = None,
+    bar_scale: str = "power",
 ) -> bytes:
     """`analysis` as the file a name ending in `suffix` asks for: a diagram (.svg .png .pdf .dot .json graph
     model) or a layer table (.csv .md .txt, or any name with `table_format` csv/markdown/json/table)."""
@@ -225,9 +227,44 @@ def export_bytes(
             raise ConfigError("--format", fmt, "one of " + ", ".join(TABLE_FORMATS))
         return render_table(analysis, fmt).encode("utf-8")
     if suffix not in DIAGRAM_SUFFIXES:
-        known = ", ".join([*DIAGRAM_SUFFIXES, *TABLE_SUFFIXES])
+        known = ", ".join([*DIAGRAM_SUFFIXES, *TABLE_SUFFIXES, ".tex"])
         raise ConfigError("-o", shown if shown is not None else suffix, f"a file name ending in one of {known}")
+    if view == "paper":
+        return paper_bytes(analysis, suffix, dpi, shown or suffix, bar_scale)
     return render(build_graph(analysis, view), DIAGRAM_SUFFIXES[suffix], engine=engine, dpi=dpi)
+
+
+def paper_figure(analysis: Analysis | Inspection, bar_scale: str = "power") -> PaperFigure:
+    """The paper view's figure; an inspected model's when it is exactly a config (the same network)."""
+    from unetviz.core.analysis import Analysis, analyze
+    from unetviz.draw.paper import build_paper
+
+    if not isinstance(analysis, Analysis):
+        if analysis.config is None:
+            raise ConfigError("--view", "paper", "u, blocks or layers for an inspected model that is no unetviz "
+                              "config (the paper view draws a config's stages)")  # fmt: skip
+        analysis = analyze(analysis.config)
+    return build_paper(analysis, bar_scale)
+
+
+def paper_bytes(analysis: Analysis | Inspection, suffix: str, dpi: int, shown: str, bar_scale: str = "power") -> bytes:
+    """The paper view as .svg, .png (at `dpi`) or .pdf (vector, through Qt); .tex is TikZ (`_tex_text`)."""
+    from unetviz.draw.paper_svg import svg_to_png, to_svg
+
+    if suffix not in (".svg", ".png", ".pdf"):
+        raise ConfigError("-o", shown, "a .svg, .png, .pdf or .tex file for the paper view (laid out by unetviz, "
+                          "not Graphviz: no .dot or .json)")  # fmt: skip
+    if not 10 <= dpi <= 1200:
+        raise ConfigError("--dpi", dpi, "an integer from 10 to 1200")
+    svg = to_svg(paper_figure(analysis, bar_scale))
+    if suffix == ".svg":
+        return svg.encode("utf-8")
+    if suffix == ".png":
+        return svg_to_png(svg, dpi)
+    from unetviz.draw.paper_svg import for_qt
+    from unetviz.draw.pdf import svg_to_pdf
+
+    return svg_to_pdf(for_qt(svg).encode("utf-8"))
 
 
 def is_plans_name(path: str | os.PathLike[str]) -> bool:
@@ -244,6 +281,7 @@ def export_file(
     table_format: str | None = None,
     configuration: str | None = None,
     into: str | Path | None = None,
+    bar_scale: str = "power",
 ) -> Path:
     """Write `analysis` to `path`, the format from its extension (see `export_bytes`); `.py` is standalone PyTorch
     code, `*plans.json` (or any path with `into`) an nnU-Net plans file holding the config as `configuration`,
@@ -263,14 +301,14 @@ def export_file(
     if into is not None or is_plans_name(shown):
         return write_text(shown, plans_text(analysis, configuration, into))
     if Path(shown).suffix.lower() == ".tex":
-        return write_text(shown, _tex_text(analysis, shown, view))
-    data = export_bytes(analysis, Path(shown).suffix, view, engine, dpi, table_format, shown=shown)
+        return write_text(shown, _tex_text(analysis, shown, bar_scale))
+    data = export_bytes(analysis, Path(shown).suffix, view, engine, dpi, table_format, shown=shown, bar_scale=bar_scale)
     return write_bytes(shown, data)
 
 
-def _tex_text(analysis: Analysis | Inspection, path: str, view: str) -> str:
-    """A `.tex` file: `*layers.tex` the layer table, `*levels.tex` the per-level summary (LaTeX tabulars).
-    Any other name will be the paper figure (TikZ) drawn in `view`."""
+def _tex_text(analysis: Analysis | Inspection, path: str, bar_scale: str = "power") -> str:
+    """A `.tex` file: `*layers.tex` the layer table, `*levels.tex` the per-level summary (LaTeX tabulars);
+    any other name the paper figure as TikZ, a standalone document (bars scaled by `bar_scale`)."""
     from unetviz.report.latex import layers_tex, levels_tex
 
     stem = Path(path).stem.lower()
@@ -278,7 +316,9 @@ def _tex_text(analysis: Analysis | Inspection, path: str, view: str) -> str:
         return layers_tex(analysis)
     if stem.endswith("levels"):
         return levels_tex(analysis)
-    raise ConfigError("-o", path, "layers.tex or levels.tex (a LaTeX table); the TikZ figure is --view paper")
+    from unetviz.draw.paper_tikz import to_tikz
+
+    return to_tikz(paper_figure(analysis, bar_scale))  # any other name: the paper figure, whatever the view
 
 
 def plans_text(analysis: Analysis | Inspection, configuration: str | None, into: str | Path | None) -> str:
