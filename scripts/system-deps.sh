@@ -7,7 +7,7 @@
 set -u
 packages=(graphviz xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-shape0
           libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3
-          fonts-dejavu-core fonts-liberation texlive-latex-base texlive-pictures)
+          fonts-dejavu-core fonts-liberation texlive-latex-base texlive-pictures poppler-utils)
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "system-deps: not a Debian-family system; install Graphviz, Xvfb and TeX Live yourself"
   exit 0

@@ -152,7 +152,20 @@ class _Layout:
         return self.add(level, shape, kind, layer, self.bars[above].centre - bar_width(shape[1], self.scale) / 2)
 
     def link(self, source: int, target: int, kind: str, note: str = "") -> None:
+        """Join two bars; a note on a horizontal arrow widens the gap it needs (the target, the last bar
+        placed, moves right)."""
         self.links.append(_Link(source, target, kind, note))
+        if note and kind not in ("pool", "strided", "up") and target == len(self.bars) - 1:
+            a, b = self.bars[source], self.bars[target]
+            need = text_width(note, LABEL_SIZE) + self.overhang(source) + self.overhang(target) + 8
+            shift = need - (b.x - a.right)
+            if shift > 0:
+                self.bars[target] = Bar(b.x + shift, b.y, b.w, b.h, b.kind, b.layer)
+                self.x += shift
+
+    def overhang(self, index: int) -> float:
+        """How far a bar's channel label may reach past its side (the widest label: the pair's total)."""
+        return max(0.0, (text_width(str(self.shapes[index][1] * 2), LABEL_SIZE) - self.bars[index].w) / 2) + 3
 
     shapes: list[tuple[int, ...]]
 
@@ -233,11 +246,13 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
         copy_shape = (concat.out_shape[0], skip_channels, *concat.out_shape[2:])
         copy_x = layout.bars[last].centre - up_w / 2 - bar_width(skip_channels, scale)
         # room for the copy arrow after the encoder's last bar; else the up arrow bends (see _finish)
-        copy_x = max(copy_x, layout.bars[encoder_last[dec.level]].right + GAP + 12)
+        note = _copy_note(layers)
+        room = max(GAP + 12, text_width(note, LABEL_SIZE) + 2 * layout.overhang(encoder_last[dec.level]) + 16)
+        copy_x = max(copy_x, layout.bars[encoder_last[dec.level]].right + room)
         copy = layout.add(dec.level, copy_shape, "copy", concat.name, copy_x)
         up_bar = layout.add(dec.level, joined.out_shape, "map", up.name, layout.bars[copy].right)
         layout.link(last, up_bar, "up")
-        layout.link(encoder_last[dec.level], copy, "copy", _copy_note(layers))
+        layout.link(encoder_last[dec.level], copy, "copy", note)
         previous = up_bar
         for conv in _main_convs(layers):
             kernel = _kernel_text(conv)
@@ -307,8 +322,10 @@ def _finish(layout: _Layout, words: dict[str, str], title: str) -> PaperFigure:
                                                                                    strict=True)]  # fmt: skip
     texts: list[Text] = []
     arrows: list[Arrow] = []
-    topped = {link.target for link in layout.links if link.kind in ("pool", "strided")}
-    topped |= {link.source for link in layout.links if link.kind == "up"}
+    # a vertical arrow meets the top's centre: the label steps aside, to the side nothing else uses (a row's
+    # first bar has no neighbour on its left, the bar an up arrow leaves is its row's last)
+    step_left = {link.target for link in layout.links if link.kind in ("pool", "strided")}
+    step_right = {link.source for link in layout.links if link.kind == "up"}
     copies = {link.target: link for link in layout.links if link.kind == "copy"}
     for index, (bar, shape) in enumerate(zip(bars, layout.shapes, strict=True)):
         if bar.kind == "copy":
@@ -319,8 +336,10 @@ def _finish(layout: _Layout, words: dict[str, str], title: str) -> PaperFigure:
             channels += layout.shapes[index - 1][1]
             left = bars[index - 1].x
         lift = bar.y - CHANNEL_LIFT - DESCENT * LABEL_SIZE
-        if index in topped:  # a vertical arrow meets the top's centre: the label steps left of it
+        if index in step_left:
             texts.append(Text(bar.centre - 3, lift, str(channels), LABEL_SIZE, "end", role="channels"))
+        elif index in step_right:
+            texts.append(Text(bar.centre + 3, lift, str(channels), LABEL_SIZE, "start", role="channels"))
         else:
             texts.append(Text((left + right) / 2, lift, str(channels), LABEL_SIZE, role="channels"))
     for index, (bar, size) in enumerate(zip(bars, sizes, strict=True)):

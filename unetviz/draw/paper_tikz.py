@@ -65,9 +65,10 @@ def _node(text: Text) -> str:
 
 
 def to_tikz(figure: PaperFigure) -> str:
-    """A standalone LaTeX document of `figure`: 1 px of the SVG is 1 pt here (x to the right, y down)."""
+    """A standalone LaTeX document of `figure`: 1 px of the SVG is 1 bp (1/72 in, the PDF point) here, x to the
+    right and y down."""
     w, h = _n(figure.width), _n(figure.height)
-    picture = [BEGIN, r"\begin{tikzpicture}[x=1pt, y=-1pt]",
+    picture = [BEGIN, r"\begin{tikzpicture}[x=1bp, y=-1bp]",
                rf"\path[use as bounding box] (0,0) rectangle ({w},{h});"]  # fmt: skip
     for bar in figure.bars:
         picture.append(rf"\draw[unet bar {bar.kind}] ({_n(bar.x)},{_n(bar.y)}) rectangle ({_n(bar.right)},"
@@ -84,9 +85,9 @@ def to_tikz(figure: PaperFigure) -> str:
             r"\documentclass{article}",
             r"\usepackage{tikz}",
             *_styles(),
-            rf"\paperwidth={w}pt \paperheight={h}pt \pdfpagewidth={w}pt \pdfpageheight={h}pt",
+            rf"\paperwidth={w}bp \paperheight={h}bp \pdfpagewidth={w}bp \pdfpageheight={h}bp",
             r"\hoffset=-1in \voffset=-1in \oddsidemargin=0pt \evensidemargin=0pt \topmargin=0pt",
-            rf"\headheight=0pt \headsep=0pt \textwidth={w}pt \textheight={h}pt \parindent=0pt",
+            rf"\headheight=0pt \headsep=0pt \textwidth={w}bp \textheight={h}bp \parindent=0pt",
             r"\pagestyle{empty}",
             r"\begin{document}",
             *picture,
