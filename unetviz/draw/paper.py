@@ -264,10 +264,27 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
         if side:
             layout.link(previous, layout.add(dec.level, side[-1].out_shape, "side", side[-1].name), "side")
             layout.x = layout.bars[previous].right + GAP
+    _residuals(layout)
     head = blocks.get("head")
     if head and last is not None:
         layout.link(last, layout.add(0, head[-1].out_shape, "output", head[-1].name), "head")
     return _finish(layout, _legend(analysis, common), analysis.config.name)
+
+
+def _residuals(layout: _Layout) -> None:
+    """A residual block's shortcut: from the bar the block reads to the bar of its last conv, when both stand in
+    one row (a block that steps down a level starts in the row above, and is drawn by its strided arrow)."""
+    bar_of = {bar.layer: i for i, bar in enumerate(layout.bars)}
+    blocks: dict[str, list[int]] = {}
+    for name, index in bar_of.items():
+        prefix, _, short = name.rpartition(".")
+        if ".res" in prefix and short.startswith("conv"):
+            blocks.setdefault(prefix, []).append(index)
+    for indices in blocks.values():
+        first, end = min(indices), max(indices)
+        reads = next((link.source for link in layout.links if link.target == first), None)
+        if reads is not None and layout.levels[reads] == layout.levels[end] and reads != end:
+            layout.links.append(_Link(reads, end, "residual"))
 
 
 def _copy_note(layers: list[Layer]) -> str:
@@ -291,7 +308,9 @@ def _legend(analysis: Analysis, common: str) -> dict[str, str]:
     down = next((s for s in plan.encoder[1:]), None)
     if down is not None:
         words["pool"] = f"{down.down} pool {axes_text(down.stride)}"
-        words["strided"] = f"strided conv {axes_text(down.kernel)}, {act}"
+        words["strided"] = (
+            f"strided conv {axes_text(down.kernel)} /{axes_text(down.stride, short=True)}{NORM_TEXT[cfg.norm]}, {act}"
+        )
     first_up = plan.decoder[0] if plan.decoder else None
     if first_up is not None:
         words["up"] = (f"up-conv {axes_text(first_up.up_kernel)}" if first_up.up == "transpose"
@@ -299,6 +318,7 @@ def _legend(analysis: Analysis, common: str) -> dict[str, str]:
     words["copy"] = {"crop": "copy and crop", "pad": "copy (pad the up-sampled map)", "strict": "copy"}[cfg.merge]
     words["head"] = "conv 1×1"
     words["side"] = "conv 1×1, deep supervision"
+    words["residual"] = "residual shortcut, added"
     return words
 
 
@@ -348,7 +368,12 @@ def _finish(layout: _Layout, words: dict[str, str], title: str) -> PaperFigure:
         texts.append(Text(bar.x - 2 - DESCENT * LABEL_SIZE, bar.bottom - 1, size, LABEL_SIZE, "start", True, "size"))
     for link in layout.links:
         a, b = bars[link.source], bars[link.target]
-        if link.kind in ("pool", "strided"):
+        if link.kind == "residual":  # a bracket over the row's channel labels, from the block's input to its end
+            over = min(bars[i].y for i, lv in enumerate(layout.levels) if lv == layout.levels[link.source])
+            top = over - channel_band - 5
+            arrows.append(Arrow(((a.centre + 2, a.y - channel_band + 1), (a.centre + 2, top), (b.centre - 2, top),
+                                 (b.centre - 2, b.y - channel_band + 1)), link.kind))  # fmt: skip
+        elif link.kind in ("pool", "strided"):
             arrows.append(Arrow(((a.centre, a.bottom + 1.5), (a.centre, b.y - 1.5)), link.kind))
         elif link.kind == "up" and abs(a.centre - b.centre) < 0.5:
             arrows.append(Arrow(((a.centre, a.y - 1.5), (a.centre, b.bottom + 1.5)), link.kind))
