@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import math
 
-from unetviz.draw.paper import Arrow, Bar, PaperFigure, Text
+from unetviz.draw.paper_layout import Arrow, Bar, PaperFigure, Text
 from unetviz.draw.text_metrics import FONT_FAMILY
 
 # (colour, dash pattern, stroke width) per arrow kind

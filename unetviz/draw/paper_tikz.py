@@ -7,7 +7,7 @@ Needs only `tikz` (texlive-pictures) and LaTeX's base; the page is sized to the 
 
 from __future__ import annotations
 
-from unetviz.draw.paper import PaperFigure, Text
+from unetviz.draw.paper_layout import PaperFigure, Text
 from unetviz.draw.paper_svg import ARROW_STYLE, BAR_STYLE
 
 BEGIN = "% --- unetviz tikzpicture: begin (paste from here, or \\input a file holding this part) ---"
