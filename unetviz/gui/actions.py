@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QMessageBox, QToolBar
 
 from unetviz.core.config import preset_names
 from unetviz.draw.graph import VIEWS
@@ -33,6 +34,8 @@ class WindowActions:
         stack = window.document.undo_stack
 
         self.open = self._action("&Open config…", files.open_dialog, QKeySequence.StandardKey.Open)
+        self.inspect = self._action("&Inspect a model…", window.inspector.open_dialog, "Ctrl+I")
+        self.inspect.setToolTip("import a PyTorch model you wrote (that runs its code) and show it, read-only")
         self.save = self._action("&Save config", files.save, QKeySequence.StandardKey.Save)
         self.save_as = self._action("Save config &As…", files.save_as, "Ctrl+Shift+S")
         self.export_diagram = self._action("&Export diagram…", files.export_diagram_dialog, "Ctrl+E")
@@ -51,7 +54,7 @@ class WindowActions:
         self.actual_size = self._action("&Actual size (1:1)", diagram.actual_size, "Ctrl+1")
         self.trace = self._action("&Trace", window.trace_now, "Ctrl+T")
         self.trace.setToolTip("run a dummy input through the real model and compare its sizes with the formulas")
-        self.about = self._action("&About unetviz", window.show_about)
+        self.about = self._action("&About unetviz", self.show_about)
         self.compare = self._action("&Compare with a second config…", window.open_compare, "Ctrl+K")
         self.compare_padding = self._action(
             "Compare &valid vs same padding", partial(window.open_compare, twin=True), "Ctrl+Shift+K"
@@ -94,6 +97,7 @@ class WindowActions:
             _on_trigger(new_menu.addAction(name), partial(window.files.new_from_preset, name))
         file_menu.addActions([self.open])
         file_menu.addMenu(self.recent)
+        file_menu.addAction(self.inspect)
         file_menu.addActions([self.save, self.save_as])
         file_menu.addSeparator()
         file_menu.addActions([self.export_diagram, self.export_table, self.export_code, self.export_plans])
@@ -136,6 +140,16 @@ class WindowActions:
         for path in paths:
             _on_trigger(self.recent.addAction(path), partial(self.window.files.open_path, path))
         self.recent.setEnabled(bool(paths))
+
+    def show_about(self) -> None:
+        from unetviz import __doc__ as about
+
+        QMessageBox.about(
+            self.window,
+            "About unetviz",
+            f"<h3>unetviz 0.1.0</h3><p>{escape((about or '').splitlines()[0])}</p>"
+            f"<p>Settings: {escape(self.window.settings.path)}</p>",
+        )
 
     def set_cuda_available(self, available: bool) -> None:
         item = self.device.model().item(DEVICES.index("cuda"))  # type: ignore[attr-defined]

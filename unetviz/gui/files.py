@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtWidgets import QFileDialog
 
 from unetviz.core.config import load_preset
@@ -23,6 +23,7 @@ from unetviz.report.tables import render_table
 if TYPE_CHECKING:
     from unetviz.core.analysis import Analysis
     from unetviz.core.config import UNetConfig
+    from unetviz.core.inspection import Inspection
     from unetviz.gui.main_window import MainWindow
 
 CONFIG_FILTER = (
@@ -42,14 +43,18 @@ TABLE_FILTERS = {"CSV (*.csv)": ".csv", "Markdown (*.md)": ".md", "JSON (*.json)
 TABLE_FORMATS = {".csv": "csv", ".md": "markdown", ".json": "json"}
 
 
-def _analysis_of(cfg: UNetConfig, known: Analysis | None) -> Analysis:
-    """The shown analysis if it is this config's, else a fresh one (in the export's worker thread)."""
+def _analysis_of(cfg: UNetConfig, known: Analysis | Inspection | None) -> Analysis | Inspection:
+    """The shown analysis if it is this config's, else a fresh one (in the export's worker thread); an inspected
+    model, when one is shown, is what is exported."""
     from unetviz.core.analysis import analyze
+    from unetviz.core.inspection import Inspection
 
+    if isinstance(known, Inspection):
+        return known
     return known if known is not None and known.config == cfg else analyze(cfg)
 
 
-def export_table_file(cfg: UNetConfig, known: Analysis | None, path: Path) -> Path:
+def export_table_file(cfg: UNetConfig, known: Analysis | Inspection | None, path: Path) -> Path:
     """The layer table as the CLI's `summary --format … -o` writes it."""
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -57,7 +62,7 @@ def export_table_file(cfg: UNetConfig, known: Analysis | None, path: Path) -> Pa
     return write_text(path, render_table(_analysis_of(cfg, known), fmt))
 
 
-def export_diagram_file(cfg: UNetConfig, known: Analysis | None, path: Path, view: str) -> Path:
+def export_diagram_file(cfg: UNetConfig, known: Analysis | Inspection | None, path: Path, view: str) -> Path:
     from unetviz.report.export import export_file
 
     return export_file(_analysis_of(cfg, known), path, view=view)
@@ -94,6 +99,14 @@ def export_in_child(cfg: UNetConfig, path: Path) -> Path:
     return path
 
 
+def dropped_file(mime: QMimeData) -> str | None:
+    """The one local .json file a drag carries, else None."""
+    urls = [url for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+    if len(urls) == 1 and urls[0].toLocalFile().lower().endswith(".json"):
+        return urls[0].toLocalFile()
+    return None
+
+
 def _file_stem(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "unet"
 
@@ -113,6 +126,16 @@ class FileController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+
+    @property
+    def _shown_name(self) -> str:
+        shown = self.window.inspector.shown
+        return _file_stem(shown.name) if shown is not None else self.window.document.config.name
+
+    @property
+    def _shown(self) -> Analysis | Inspection | None:
+        """What the table and diagram show: an inspected model, else the config's analysis."""
+        return self.window.inspector.shown or self.window.analysis
 
     @property
     def _folder(self) -> str:
@@ -197,7 +220,7 @@ class FileController(QObject):
     # --- exports -------------------------------------------------------------------------------------
 
     def export_diagram_dialog(self) -> None:
-        start = str(Path(self._folder) / f"{self.window.document.config.name}-{self.window.view_name}.svg")
+        start = str(Path(self._folder) / f"{self._shown_name}-{self.window.view_name}.svg")
         path, chosen = QFileDialog.getSaveFileName(
             self.window, "Export diagram", start, ";;".join(DIAGRAM_FILTERS), "SVG (*.svg)"
         )
@@ -205,7 +228,7 @@ class FileController(QObject):
             self.export_diagram(_with_suffix(path, chosen, DIAGRAM_FILTERS))
 
     def export_table_dialog(self) -> None:
-        start = str(Path(self._folder) / f"{self.window.document.config.name}-layers.csv")
+        start = str(Path(self._folder) / f"{self._shown_name}-layers.csv")
         path, chosen = QFileDialog.getSaveFileName(
             self.window, "Export table", start, ";;".join(TABLE_FILTERS), "CSV (*.csv)"
         )
@@ -221,7 +244,7 @@ class FileController(QObject):
     def export_code(self, path: str | Path) -> bool:
         """Standalone PyTorch code of the model (`unetviz export -o model.py`), written by a child process:
         it needs torch, which the app's own process never loads."""
-        if not self._may_export():
+        if not self._may_export(config_only="PyTorch code"):
             return False
         self.window.worker.request_export(partial(export_in_child, self.window.document.config, Path(path)))
         return True
@@ -242,7 +265,7 @@ class FileController(QObject):
     def export_plans(self, path: str | Path, configuration: str) -> bool:
         """The config as configuration `configuration` of an nnU-Net plans file: added to the file when it is
         a plans file already (everything else in it kept), else a new plans file."""
-        if not self._may_export():
+        if not self._may_export(config_only="nnU-Net plans"):
             return False
         from unetviz.sources.nnunet import plans_configuration
 
@@ -259,20 +282,28 @@ class FileController(QObject):
     def export_diagram(self, path: str | Path) -> bool:
         if not self._may_export():
             return False
-        cfg, known = self.window.document.config, self.window.analysis
+        cfg, known = self.window.document.config, self._shown
         self.window.worker.request_export(partial(export_diagram_file, cfg, known, Path(path), self.window.view_name))
         return True
 
     def export_table(self, path: str | Path) -> bool:
         if not self._may_export():
             return False
-        cfg, known = self.window.document.config, self.window.analysis
+        cfg, known = self.window.document.config, self._shown
         self.window.worker.request_export(partial(export_table_file, cfg, known, Path(path)))
         return True
 
-    def _may_export(self) -> bool:
-        """Only what the form shows is exported: while a field is invalid the document still holds the last
-        valid config, and exporting that would be a silent surprise."""
+    def _may_export(self, config_only: str = "") -> bool:
+        """Only what is shown is exported: an inspected model's diagram and table (it has no config to write as
+        `config_only`); else the form's config, not while a field is invalid (the document still holds the last
+        valid config, and exporting that would be a silent surprise)."""
+        shown = self.window.inspector.shown
+        if shown is not None:
+            if config_only:
+                matched = f"; Open as an editable config ({shown.matched.name}) first" if shown.matched else ""
+                self.window.show_error(f"Cannot export {config_only}", f"{shown.target} is an inspected model, "
+                                       f"shown read-only: it is code already{matched}")  # fmt: skip
+            return not config_only
         error = self.window.form.current_error()
         if error is None:
             return True

@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTableView, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
+from unetviz.core.inspection import Inspection
 from unetviz.core.shapes import BYTES_PER_VALUE, Layer
 from unetviz.gui.text import plain_label
 from unetviz.report.tables import human, shape_text
@@ -41,7 +42,7 @@ LAYER_ATTRIBUTE = {"Layer": "name", "Type": "type", "Formula": "formula", "Param
 class LayerTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._analysis: Analysis | None = None
+        self._analysis: Analysis | Inspection | None = None
         self._layers: tuple[Layer, ...] = ()
         self._rows: dict[str, int] = {}  # layer name -> row: selecting n layers is O(n), not O(n·rows)
         self._warnings: dict[str, list[str]] = {}
@@ -53,7 +54,7 @@ class LayerTableModel(QAbstractTableModel):
     def columns(self) -> tuple[str, ...]:
         return self._columns
 
-    def set_analysis(self, analysis: Analysis) -> None:
+    def set_analysis(self, analysis: Analysis | Inspection) -> None:
         self.beginResetModel()
         self._analysis = analysis
         self._layers = analysis.layers
@@ -218,14 +219,12 @@ class LayerTable(QWidget):
         layout.addWidget(self.empty_note)
         layout.addWidget(self.view)
 
-    def set_analysis(self, analysis: Analysis) -> None:
+    def set_analysis(self, analysis: Analysis | Inspection) -> None:
+        """Show a config's analysis, or an inspected model's layers (read-only either way)."""
         kept = self.selected_layers()
         before = self.model._analysis
         # Shapes get longer with another dims or preset (1 × 80×160×160 after 1 × 128×128): fit them again.
-        first = before is None or (before.config.dims, before.config.name) != (
-            analysis.config.dims,
-            analysis.config.name,
-        )
+        first = before is None or _fit_key(before) != _fit_key(analysis)
         self._quiet = True
         try:
             self.model.set_analysis(analysis)
@@ -309,6 +308,13 @@ class LayerTable(QWidget):
                 f"no layer matches “{text}” in this model ({self.model.rowCount()} layers); clear the filter to see all"
             )
         self.empty_note.setVisible(empty)
+
+
+def _fit_key(analysis: Analysis | Inspection) -> tuple[int, str]:
+    """What the column widths depend on: the number of axes, and which model (a config's name, a target)."""
+    if isinstance(analysis, Inspection):
+        return len(analysis.input_shape), analysis.target
+    return analysis.config.dims, analysis.config.name
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

@@ -6,10 +6,9 @@ It wires views to the one ConfigDocument and to the worker; it computes nothing 
 from __future__ import annotations
 
 from collections import OrderedDict
-from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
@@ -24,7 +23,8 @@ from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
 from unetviz.gui.document import ConfigDocument, changed_fields
-from unetviz.gui.files import FileController
+from unetviz.gui.files import FileController, dropped_file
+from unetviz.gui.inspect_mode import InspectController
 from unetviz.gui.layer_table import LayerTable
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks(self.docks[:2], [380, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2]], [240], Qt.Orientation.Vertical)
         self.files = FileController(self)
+        self.inspector = InspectController(self)  # File → Inspect a model: shown read-only instead of the config
         self.commands = WindowActions(self)
         self.commands.fill_recent(settings.recent_files())
         self.busy_label, self.timing_label = QLabel(), QLabel()
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.request_update)
         self.autosave = Autosave(settings.folder / AUTOSAVE_NAME, parent=self)
         self._connect()
-        self._update_title()
+        self.update_title()
         if remember:  # a session runs: until the clean close, the autosave is what a crash leaves behind
             self.autosave.changed(cfg)
         self.request_update()
@@ -134,7 +135,7 @@ class MainWindow(QMainWindow):
         if self.remember:
             self.document.changed.connect(self.autosave.changed)
         self.document.dirty_changed.connect(self.setWindowModified)
-        self.document.path_changed.connect(lambda _p: self._update_title())
+        self.document.path_changed.connect(lambda _p: self.update_title())
         w = self.worker
         w.analysed.connect(self._on_analysed)
         w.rendered.connect(self._on_rendered)
@@ -155,6 +156,9 @@ class MainWindow(QMainWindow):
 
     def request_update(self) -> None:
         self._debounce.stop()
+        if self.inspector.active:  # an inspected model is shown: it is drawn in the chosen view instead
+            self.inspector.redraw()
+            return
         self._requested = self.document.config
         self.worker.request_update(self._requested, self.view_name)
 
@@ -166,7 +170,7 @@ class MainWindow(QMainWindow):
 
     def trace_now(self) -> None:
         """The Trace button: trace the shown analysis on the chosen device, even on cpu."""
-        if self.analysis is not None:
+        if self.analysis is not None and not self.inspector.active:
             self._start_trace(self.analysis, force=True)
 
     def _start_trace(self, analysis: Analysis, force: bool = False) -> None:
@@ -222,7 +226,7 @@ class MainWindow(QMainWindow):
         self.form.set_config(cfg)
         self.form.mark_analysis_error(None)  # that error was the old config's; the new one is analysed soon
         self._show_error_status()
-        self._update_title()
+        self.update_title()
         self._debounce.start()
 
     def _on_form_edited(self, cfg: UNetConfig, text: str) -> None:
@@ -312,7 +316,7 @@ class MainWindow(QMainWindow):
             self._traced.popitem(last=False)
         if self._tracing == key:
             self._tracing = None
-        if self.analysis is not None and self.analysis.config == traced.config:
+        if self.analysis is not None and self.analysis.config == traced.config and not self.inspector.active:
             self._show_analysis(Analysis(self.analysis.shapes, traced.result))
         self.trace_finished.emit()
 
@@ -351,10 +355,10 @@ class MainWindow(QMainWindow):
 
     # --- window --------------------------------------------------------------------------------------
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         path = self.document.path
         where = f" ({path.name})" if path is not None else ""
-        self.setWindowTitle(f"unetviz — {self.document.config.name}{where}[*]")
+        self.setWindowTitle(f"unetviz — {self.inspector.title() or self.document.config.name + where}[*]")
 
     def set_imported(self, imported: Imported | None) -> None:
         """What the open file was imported from (an nnU-Net plans file, a MONAI bundle), for the summary."""
@@ -362,11 +366,11 @@ class MainWindow(QMainWindow):
         self.summary.set_imported(imported)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_file(event.mimeData()) is not None:
+        if dropped_file(event.mimeData()) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = _dropped_file(event.mimeData())
+        path = dropped_file(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
             self.files.open_path(path)
@@ -388,16 +392,6 @@ class MainWindow(QMainWindow):
 
     def error_boxes(self) -> list[QMessageBox]:
         return list(self._boxes.values())
-
-    def show_about(self) -> None:
-        from unetviz import __doc__ as about
-
-        QMessageBox.about(
-            self,
-            "About unetviz",
-            f"<h3>unetviz 0.1.0</h3><p>{escape((about or '').splitlines()[0])}</p>"
-            f"<p>Settings: {escape(self.settings.path)}</p>",
-        )
 
     def ask_to_save(self) -> QMessageBox.StandardButton:
         buttons = QMessageBox.StandardButton
@@ -442,6 +436,7 @@ class MainWindow(QMainWindow):
             self.autosave.changed(self.document.config)
             self.autosave.close()
         self._debounce.stop()
+        self.inspector.shutdown()  # a model being inspected: its process ends now
         if self.compare_window is not None:
             self.compare_window.close()
         self.worker.shutdown()
@@ -454,11 +449,3 @@ def _message(error: object) -> str:
     if isinstance(error, OSError):
         return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
     return f"{type(error).__name__}: {error}"
-
-
-def _dropped_file(mime: QMimeData) -> str | None:
-    """The one local .json file a drag carries, else None."""
-    urls = [url for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
-    if len(urls) == 1 and urls[0].toLocalFile().lower().endswith(".json"):
-        return urls[0].toLocalFile()
-    return None

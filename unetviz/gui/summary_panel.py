@@ -1,4 +1,5 @@
-"""The summary: sizes, totals, the trace verdict, warnings, and valid input sizes to click on."""
+"""The summary: sizes, totals, the trace verdict, warnings, and valid input sizes to click on; or, while one is
+shown, an inspected model's summary (gui/inspect_summary.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import UNetConfig
+from unetviz.core.inspection import Inspection
 from unetviz.core.records import Imported
 from unetviz.core.tiles import ValidSizes
+from unetviz.gui.inspect_summary import OPEN_MATCHED_LINK, inspection_html, shape_from_link
 from unetviz.report.tables import human, shape_text
 
 
@@ -20,6 +23,8 @@ def escape(text: str) -> str:
 
 class SummaryPanel(QScrollArea):
     size_chosen = Signal(int, int, str)  # (the axis size it replaces, the valid size chosen, axes: "" all or "D,H")
+    shape_chosen = Signal(tuple)  # an inspected model's valid input shape, clicked: inspect it again there
+    open_matched = Signal()  # "Open as an editable config" of an inspected model that is exactly a config
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +47,7 @@ class SummaryPanel(QScrollArea):
         self.imported: Imported | None = None
         self.trace_status = "not run"
         self.failure: tuple[str, str] | None = None  # (config name, message) of a config that did not analyse
+        self.inspection: Inspection | None = None  # shown instead of the config's analysis while set
 
     def set_analysis(self, analysis: Analysis, valid_sizes: list[ValidSizes]) -> None:
         """Show `analysis`; `valid_sizes` is its valid_input_sizes(), computed by the worker."""
@@ -60,6 +66,11 @@ class SummaryPanel(QScrollArea):
         self.imported = imported
         self._refresh()
 
+    def set_inspection(self, found: Inspection | None) -> None:
+        """Show an inspected model (read-only) instead of the config; None: back to the config's summary."""
+        self.inspection = found
+        self._refresh()
+
     def set_trace_status(self, text: str) -> None:
         """What the trace is doing while the analysis has none: running, not run, or why it failed."""
         self.trace_status = text
@@ -72,6 +83,9 @@ class SummaryPanel(QScrollArea):
         return self.label.text()
 
     def _refresh(self) -> None:
+        if self.inspection is not None:
+            self.label.setText(inspection_html(self.inspection))
+            return
         if self.failure is not None:
             name, message = self.failure
             parts = [f"<h3 style='margin:0'>{escape(name)}</h3>",
@@ -143,6 +157,12 @@ class SummaryPanel(QScrollArea):
         return "<br>".join(lines)
 
     def _on_link(self, link: str) -> None:
+        if link == OPEN_MATCHED_LINK:
+            self.open_matched.emit()
+            return
+        if (shape := shape_from_link(link)) is not None:
+            self.shape_chosen.emit(shape)
+            return
         kind, _, rest = link.partition(":")
         if kind == "size":
             near, size, axes = [*rest.split(":"), ""][:3]

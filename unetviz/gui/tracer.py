@@ -82,11 +82,12 @@ class TraceProcess:
         try:
             pickle.dump((cfg, shapes, device), child.stdin)
             child.stdin.flush()
-            _wait_for_answer(child)
+            wait_for_answer(child)
             # The answer's classes live in unetviz.network.trace_records, which imports no torch: unpickling it here
             # keeps torch out of the app's process.
             answer: Any = pickle.load(child.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError):  # the child died, or stop() killed it
+        # The child died, or stop() killed it (ValueError: stop() closed the pipe while this thread read it).
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             code = child.wait()
             raise TraceError(
                 f"the trace process stopped (exit code {code}) while tracing on {device}; "
@@ -104,26 +105,32 @@ class TraceProcess:
             child.kill()
             child.wait(5)
             for stream in (child.stdin, child.stdout):
-                _close(stream)
+                close_stream(stream)
 
     def _ensure_started(self) -> subprocess.Popen[bytes]:
         with self._lock:
             if self._child is None or self._child.poll() is not None:
-                env = dict(os.environ)
-                # A source checkout that is not installed: the child finds unetviz where this process did.
-                package_root = str(Path(__file__).resolve().parents[2])
-                env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
                 self._child = subprocess.Popen(
-                    # -P (3.11+; -I before): the launch folder is not on sys.path, so a pickle.py there cannot run
-                    [sys.executable, "-P" if sys.version_info >= (3, 11) else "-I", "-c", CHILD_COMMAND],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    env=env,
+                    python_command(CHILD_COMMAND), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env()
                 )
             return self._child
 
 
-def _wait_for_answer(child: subprocess.Popen[bytes], poll_s: float = 0.5) -> None:
+def python_command(code: str) -> list[str]:
+    """`python -c code` for a child of the app; -P (3.11+; -I before): the launch folder is not on sys.path, so a
+    pickle.py there cannot run."""
+    return [sys.executable, "-P" if sys.version_info >= (3, 11) else "-I", "-c", code]
+
+
+def child_env() -> dict[str, str]:
+    """This process's environment, where a source checkout that is not installed is found by the child too."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def wait_for_answer(child: subprocess.Popen[bytes], poll_s: float = 0.5) -> None:
     """Block until the child's answer starts to arrive; EOFError if the child is gone first. A read alone could
     wait forever when the pipe's other end outlives the child (another process holding it open)."""
     assert child.stdout is not None
@@ -134,10 +141,10 @@ def _wait_for_answer(child: subprocess.Popen[bytes], poll_s: float = 0.5) -> Non
         if ready:
             return
         if child.poll() is not None:
-            raise EOFError("the trace process is gone")
+            raise EOFError("the child process is gone")
 
 
-def _close(stream: IO[bytes] | None) -> None:
+def close_stream(stream: IO[bytes] | None) -> None:
     if stream is not None:
         try:
             stream.close()

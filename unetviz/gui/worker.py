@@ -49,7 +49,7 @@ class Diagram:
     view: str
     graph: Graph
     svg: bytes
-    config: UNetConfig
+    config: UNetConfig | None  # None: an inspected model's drawing (gui/inspect_mode.py)
     seconds: float  # from the request to the SVG, analysis included
 
 
