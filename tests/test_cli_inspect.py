@@ -20,7 +20,7 @@ def test_inspect_prints_the_table_and_the_u(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(capsys, "inspect", PYTORCH_UNET, "--input-size", "1,3,572,572")
     assert code == 0, err
     assert "up1.pad" in out and "70 + 0 + 1 = 71" in out
-    assert "U                 5 levels, 4 skips" in out
+    assert "U                 5 levels (1, 1/2, 1/4, 1/8, 1/16), 4 skips" in out
     assert "matches config    milesial" in out
 
 

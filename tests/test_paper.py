@@ -172,3 +172,59 @@ def test_export_paper_in_every_format(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_paper_refusals_are_one_line(args: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, *args)
     assert words in one_line_error(code, err)
+
+
+# --- inspected models -------------------------------------------------------------------------------------------
+MODELS = Path(__file__).parent / "models"
+INSPECTED = {
+    "pytorch-unet-571": (f"{MODELS / 'pytorch_unet.py'}:UNet", {}, (1, 3, 571, 571)),
+    "monai-unet": ("monai.networks.nets:UNet", {"spatial_dims": 3, "in_channels": 1, "out_channels": 2,
+                   "channels": [16, 32, 64, 128], "strides": [2, 2, 2], "num_res_units": 2}, (1, 1, 64, 64, 64)),
+    "monai-dynunet": ("monai.networks.nets:DynUNet", {"spatial_dims": 2, "in_channels": 1, "out_channels": 2,
+                      "kernel_size": [3, 3, 3], "strides": [1, 2, 2], "upsample_kernel_size": [2, 2],
+                      "deep_supervision": True, "deep_supr_num": 1}, (1, 1, 64, 64)),
+    "crop-unet": (f"{MODELS / 'small_models.py'}:CropUNet", {}, (1, 1, 64, 64)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(INSPECTED))
+def test_an_inspected_model_is_drawn_from_its_recorded_steps(key: str) -> None:
+    from unetviz.draw.paper_inspect import build_inspected_paper, main_path
+    from unetviz.sources.inspect import inspect, load_model
+
+    target, kwargs, shape = INSPECTED[key]
+    found = inspect(load_model(target, kwargs), shape, valid_sizes=False)
+    figure = build_inspected_paper(found)
+    assert figure.overlaps() == []
+    copies = [bar for bar in figure.bars if bar.kind == "copy"]
+    assert sorted(bar.layer for bar in copies) == sorted(skip.join for skip in found.skips)
+    drawn = {bar.layer for bar in figure.bars}
+    path = main_path(found)
+    convs = [layer for layer in found.layers if layer.type.startswith("Conv") and layer.name in path]
+    assert convs and all(layer.name in drawn for layer in convs)
+    (output,) = [bar for bar in figure.bars if bar.kind == "output"]
+    shapes = {layer.name: layer.out_shape for layer in found.layers}
+    assert shapes[output.layer] == found.output_shape
+
+
+def test_the_main_path_leaves_residual_shortcuts_out() -> None:
+    """MONAI's residual units run a strided shortcut conv before the main path: it is not the path."""
+    from unetviz.draw.paper_inspect import main_path
+    from unetviz.sources.inspect import inspect, load_model
+
+    target, kwargs, shape = INSPECTED["monai-unet"]
+    found = inspect(load_model(target, kwargs), shape, valid_sizes=False)
+    path = main_path(found)
+    shortcuts = [layer.name for layer in found.layers if layer.name.endswith(".residual") and "Conv" in layer.type]
+    assert shortcuts and not set(shortcuts) & path
+
+
+def test_inspect_exports_the_paper_view(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "crop.tex"
+    code, _out, err = run(capsys, "inspect", f"{MODELS / 'small_models.py'}:CropUNet", "--input-size", "1,1,64,64",
+                          "--view", "paper", "-o", str(target), "-o", str(tmp_path / "crop.svg"))  # fmt: skip
+    assert code == 0, err
+    assert "crop" in (tmp_path / "crop.svg").read_text() and "\\begin{tikzpicture}" in target.read_text()
+    code, _out, err = run(capsys, "inspect", f"{MODELS / 'small_models.py'}:Classifier", "--input-size", "1,3,32,32",
+                          "--view", "paper", "-o", str(tmp_path / "c.svg"))  # fmt: skip
+    assert "no U found" in one_line_error(code, err)

@@ -100,6 +100,7 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
         copy = layout.add(dec.level, copy_shape, "copy", concat.name, copy_x)
         up_bar = layout.add(dec.level, joined.out_shape, "map", up.name, layout.bars[copy].right)
         layout.link(last, up_bar, "up")
+        layout.pairs[up_bar] = copy
         layout.link(encoder_last[dec.level], copy, "copy", note)
         previous = up_bar
         for conv in _main_convs(layers):

@@ -69,6 +69,7 @@ class Arrow:
     points: tuple[tuple[float, float], ...]
     kind: str  # one of ARROW_KINDS
     head: bool = True
+    behind: bool = False  # drawn under the bars: a copy that passes behind the bars between its two ends
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def bar_height(spatial: tuple[int, ...], scale: str = "power") -> float:
 
 
 LINK_Y = 7.0  # a horizontal arrow runs this far below the lower of the two tops it joins
+LOW_LINK_Y = 16.0  # a copy arrow that passes behind other bars runs lower, clear of their conv arrows
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Layout:
         self.levels: list[int] = []
         self.links: list[Link] = []
         self.shapes: list[tuple[int, ...]] = []
+        self.pairs: dict[int, int] = {}  # a map joined with a skip -> the copy bar drawn against its left side
         self.x = MARGIN
 
     def add(self, level: int, shape: tuple[int, ...], kind: str, layer: str, x: float | None = None) -> int:
@@ -164,11 +167,13 @@ class Layout:
 def finish(layout: Layout, words: dict[str, str], title: str) -> PaperFigure:
     """Stack the rows (level 0 on top), then write the labels and draw the arrows between the placed bars."""
     sizes = [size_text(shape[2:]) for shape in layout.shapes]
-    paired = {link.target for link in layout.links if link.kind == "up"}  # the up-sampled half of a pair
+    paired = layout.pairs  # the joined map -> its copied skip, drawn against it
     bars = []
     for bar, size in zip(layout.bars, sizes, strict=True):
         # tall enough that the size label stands under the arrows that meet the bar near its top
-        bars.append(Bar(bar.x, 0.0, bar.w, max(bar.h, text_width(size, LABEL_SIZE) + LINK_Y + 9), bar.kind, bar.layer))
+        # (a copy passing behind bars runs LOW_LINK_Y down: the labels stand under that too)
+        tall = text_width(size, LABEL_SIZE) + LOW_LINK_Y + 9
+        bars.append(Bar(bar.x, 0.0, bar.w, max(bar.h, tall), bar.kind, bar.layer))
     channel_band = LABEL_SIZE * (ASCENT + DESCENT) + CHANNEL_LIFT + 2
     baselines: dict[int, float] = {}
     y = MARGIN
@@ -185,15 +190,14 @@ def finish(layout: Layout, words: dict[str, str], title: str) -> PaperFigure:
     # first bar has no neighbour on its left, the bar an up arrow leaves is its row's last)
     step_left = {link.target for link in layout.links if link.kind in ("pool", "strided")}
     step_right = {link.source for link in layout.links if link.kind == "up"}
-    copies = {link.target: link for link in layout.links if link.kind == "copy"}
     for index, (bar, shape) in enumerate(zip(bars, layout.shapes, strict=True)):
         if bar.kind == "copy":
             continue
         channels = shape[1]
         left, right = bar.x, bar.right
-        if index in paired and index - 1 in copies:  # one label over the concatenated pair: its channels
-            channels += layout.shapes[index - 1][1]
-            left = bars[index - 1].x
+        if index in paired:  # one label over the concatenated pair: its channels
+            channels += layout.shapes[paired[index]][1]
+            left = bars[paired[index]].x
         lift = bar.y - CHANNEL_LIFT - DESCENT * LABEL_SIZE
         if index in step_left:
             texts.append(Text(bar.centre - 3, lift, str(channels), LABEL_SIZE, "end", role="channels"))
@@ -221,8 +225,10 @@ def finish(layout: Layout, words: dict[str, str], title: str) -> PaperFigure:
             points = ((a.centre, a.y - 1.5), (a.centre, mid), (b.centre, mid), (b.centre, b.bottom + 1.5))
             arrows.append(Arrow(points, link.kind))
         else:
-            at = max(a.y, b.y) + LINK_Y
-            arrows.append(Arrow(((a.right + 1.5, at), (b.x - 1.5, at)), link.kind))
+            level = layout.levels[link.target]
+            between = [c for c, lv in zip(bars, layout.levels, strict=True) if lv == level and a.right < c.x < b.x]
+            at = max([a.y, b.y, *(c.y for c in between)]) + (LOW_LINK_Y if between else LINK_Y)
+            arrows.append(Arrow(((a.right + 1.5, at), (b.x - 1.5, at)), link.kind, behind=bool(between)))
             if link.note:
                 texts.append(Text((a.right + b.x) / 2, at - 3, link.note, LABEL_SIZE, role="note"))
     used = [kind for kind in ARROW_KINDS if any(arrow.kind == kind for arrow in arrows)]

@@ -82,7 +82,9 @@ def _text(text: Text) -> str:
 
 def to_svg(figure: PaperFigure) -> str:
     """Deterministic SVG of `figure` (pixels, 1 px = 1 pt when printed at 72 dpi)."""
-    body = [_bar(b) for b in figure.bars] + [_arrow(a) for a in figure.arrows] + [_text(t) for t in figure.texts]
+    behind = [_arrow(a) for a in figure.arrows if a.behind]
+    body = behind + [_bar(b) for b in figure.bars] + [_arrow(a) for a in figure.arrows if not a.behind]
+    body += [_text(t) for t in figure.texts]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(figure.width)}" height="{_n(figure.height)}" '
         f'viewBox="0 0 {_n(figure.width)} {_n(figure.height)}" font-family="{FONT_FAMILY}">\n'

@@ -70,10 +70,15 @@ def to_tikz(figure: PaperFigure) -> str:
     w, h = _n(figure.width), _n(figure.height)
     picture = [BEGIN, r"\begin{tikzpicture}[x=1bp, y=-1bp]",
                rf"\path[use as bounding box] (0,0) rectangle ({w},{h});"]  # fmt: skip
+    for arrow in figure.arrows:  # under the bars: copies that pass behind other bars
+        if arrow.behind:
+            picture.append(
+                rf"\draw[unet {arrow.kind}] " + " -- ".join(f"({_n(x)},{_n(y)})" for x, y in arrow.points) + ";"
+            )
     for bar in figure.bars:
         picture.append(rf"\draw[unet bar {bar.kind}] ({_n(bar.x)},{_n(bar.y)}) rectangle ({_n(bar.right)},"
                        f"{_n(bar.bottom)}); % {tex_text(bar.layer or bar.kind)}")  # fmt: skip
-    for arrow in figure.arrows:
+    for arrow in (a for a in figure.arrows if not a.behind):
         path = " -- ".join(f"({_n(x)},{_n(y)})" for x, y in arrow.points)
         picture.append(rf"\draw[unet {arrow.kind}] {path};")
     picture += [_node(t) for t in figure.texts]

@@ -41,6 +41,7 @@ class Op:
     params: int = 0  # the module's own parameters, counted at its first call only
     settings: dict[str, Any] = field(default_factory=dict)  # kernel_size, stride, padding, dilation, pad …
     error: str | None = None  # torch's message when this step raised
+    alias: bool = False  # returned its input unchanged (Identity, Dropout in eval): later steps read that input
 
 
 @dataclass
@@ -138,6 +139,9 @@ class _Recorder(TorchFunctionMode):
         op = Op(len(self.ops), self.unique_name(name), type(module).__name__, self.scope(), tuple(sources),
                 tuple(shapes), tuple(outs[0].shape), params, settings)  # fmt: skip
         self.ops.append(op)
+        if any(outs[0] is t for t in _tensors(args)) and not getattr(module, "inplace", False):
+            op.alias = True  # Identity, or Dropout in eval: the same tensor, unchanged; its readers read its input
+            return
         self.produced(output, op.index)
 
     def scope(self) -> str:

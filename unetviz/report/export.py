@@ -235,14 +235,15 @@ def export_bytes(
 
 
 def paper_figure(analysis: Analysis | Inspection, bar_scale: str = "power") -> PaperFigure:
-    """The paper view's figure; an inspected model's when it is exactly a config (the same network)."""
+    """The paper view's figure: a config's, or an inspected model's (its config's when it is exactly one)."""
     from unetviz.core.analysis import Analysis, analyze
     from unetviz.draw.paper import build_paper
 
     if not isinstance(analysis, Analysis):
         if analysis.config is None:
-            raise ConfigError("--view", "paper", "u, blocks or layers for an inspected model that is no unetviz "
-                              "config (the paper view draws a config's stages)")  # fmt: skip
+            from unetviz.draw.paper_inspect import build_inspected_paper
+
+            return build_inspected_paper(analysis, bar_scale)
         analysis = analyze(analysis.config)
     return build_paper(analysis, bar_scale)
 

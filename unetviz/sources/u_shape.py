@@ -209,7 +209,7 @@ def _blocks(steps: Sequence[Step], levels: list[int], skips: list[Skip]) -> list
                 break
             head_from = i
     read = {source for step in steps for source in step.inputs}
-    sides = {i for i in range(bottom_end, len(steps) - 1) if i not in read}
+    sides = {i for i in range(bottom_end, len(steps) - 1) if i not in read and not getattr(steps[i], "alias", False)}
     parents = {steps[i].name.rpartition(".")[0] for i in sides}
     if head_from == len(steps) and steps[-1].name.rpartition(".")[0] in parents:
         head_from = len(steps) - 1  # the last of the heads nnU-Net keeps in one list (seg_layers): the output's
