@@ -118,3 +118,24 @@ def test_a_model_that_is_a_config_saves_as_one(tmp_path: Path, capsys: pytest.Ca
     assert cfg.name == "milesial" and cfg.input_size == (388, 388)
     code, _out, err = run(capsys, "inspect", CROP, "--input-size", "1,1,64,64", "--save-config", str(saved))
     assert "nearest preset" in one_line_error(code, err)
+
+
+def test_compare_takes_the_models_channels_and_says_when_a_forward_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    """ronneberger2015 reads 1 channel and Pytorch-UNet 3: without --input-size the model is traced at the
+    config's size with its own first layer's channels; a side whose forward fails is said, not compared as 0."""
+    code, out, err = run(capsys, "compare", "--inspect", PYTORCH_UNET, "ronneberger2015")
+    assert code == 0, err
+    assert "it is exactly milesial" in out and "mult-adds 239.00 G vs 150.43 G" in out
+    strict = f"{MODELS / 'small_models.py'}:StrictUNet"
+    code, out, err = run(capsys, "compare", "--inspect", strict, "small", "--input-size", "1,1,65,65")
+    assert code == 0, err
+    assert "StrictUNet: the forward pass fails: cat: Sizes of tensors must match" in out
+    assert "no output to compare" in out
+
+
+def test_compare_of_a_config_whose_join_fails_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "compare", "small", "small", "--set-b", "merge=strict", "--set-b", "input_size=[65,65]"
+    )
+    assert code == 0, err
+    assert "the forward pass fails at dec" in out

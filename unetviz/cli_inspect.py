@@ -61,11 +61,15 @@ def inspection_from_args(args: argparse.Namespace, target: str, fallback: tuple[
     """Import `target`, build the model and inspect it at --input-size (or `fallback`)."""
     from unetviz.sources.inspect import inspect, load_model
 
-    shape = parse_input_size(args.input_size, fallback)
     kwargs = parse_kwargs(args.kwargs)
     if device not in INSPECT_DEVICES:
         raise ConfigError("--device", device, ", ".join(INSPECT_DEVICES))
     model = load_model(target, kwargs, device)
+    if args.input_size is None and fallback is not None:  # the config's batch and size, the model's channels
+        first = (getattr(m, "in_channels", None) for m in model.modules())
+        channels = next((c for c in first if isinstance(c, int)), fallback[1])
+        fallback = (fallback[0], channels, *fallback[2:])
+    shape = parse_input_size(args.input_size, fallback)
     name = target.rpartition(":")[2]
     return inspect(model, shape, device=device, name=name, target=target, kwargs=kwargs)
 

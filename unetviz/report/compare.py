@@ -127,8 +127,11 @@ def _differences(a: Compared, b: Compared, label_a: str, label_b: str) -> list[s
             out.append("changed: " + "; ".join(_change_words(a, b, f) for f in changed))
     for label, analysis in ((label_a, a), (label_b, b)):
         if isinstance(analysis, Inspection):
-            matched = analysis.matched.name if analysis.matched is not None else "no unetviz config"
-            out.append(f"{label} is an inspected model ({analysis.target}); it is exactly {matched}")
+            matched = f"it is exactly {analysis.matched.name}" if analysis.matched else "it matches no unetviz config"
+            out.append(f"{label} is an inspected model ({analysis.target}); {matched}")
+    for label, analysis in ((label_a, a), (label_b, b)):
+        if analysis.shapes.failure:  # its numbers stop at the failing layer: say so before comparing them
+            out.append(f"{label}: the forward pass fails: {analysis.shapes.failure}")
     sa, sb = a.shapes, b.shapes
     dims_a, dims_b = len(sa.input_shape) - 2, len(sb.input_shape) - 2
     if dims_a != dims_b:
@@ -158,8 +161,8 @@ def _differences(a: Compared, b: Compared, label_a: str, label_b: str) -> list[s
             if w.kind == "odd-pool" and w.layer
         ]
         if odd:
-            entry = analysis.valid_input_sizes()[0]
-            suggestion = ", ".join(f"{i}→{o}" for i, o in entry.sizes[:4])
+            entries = analysis.valid_input_sizes()
+            suggestion = ", ".join(f"{i}→{o}" for i, o in entries[0].sizes[:4]) if entries else "none found"
             out.append(f"{label}: a pool sees an odd size ({', '.join(odd)}); input sizes that fit: {suggestion}")
     return out
 
@@ -220,6 +223,8 @@ def _ratio(a: int, b: int) -> str:
 
 def _output_words(a: Compared, b: Compared) -> str:
     oa, ob = a.shapes.output_shape[2:], b.shapes.output_shape[2:]
+    if a.shapes.failure or b.shapes.failure:
+        return "no output to compare: a forward pass fails (see above)"
     if oa == ob:
         return f"same output {size_text(oa)}"
     text = f"output {size_text(oa)} vs {size_text(ob)}"
