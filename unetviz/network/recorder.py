@@ -10,6 +10,7 @@ this module needs (pad amounts, slice bounds, the module's kernel, stride, paddi
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
+
+from unetviz.network.meta_speed import FastMetaNorm
 
 Shape = tuple[int, ...]
 MODEL_INPUT = -1  # the producer of the dummy input
@@ -261,7 +264,7 @@ def record(model: nn.Module, input_shape: Shape, device: str) -> Recording:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), recorder:
+        with torch.no_grad(), FastMetaNorm() if device == "meta" else contextlib.nullcontext(), recorder:
             model(x)
     except Exception as exc:
         if not recorder.ops or not recorder.ops[-1].error:

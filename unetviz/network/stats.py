@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import torch
 import torchinfo
+from torch import nn
 
-from unetviz.core.config import UNetConfig
 from unetviz.core.shapes import ShapeAnalysis
-from unetviz.network.model import build_model
 from unetviz.network.trace_records import LayerCount, TorchinfoCheck
 
 
-def torchinfo_check(cfg: UNetConfig, shapes: ShapeAnalysis) -> TorchinfoCheck:
-    model = build_model(cfg, "meta")
+def torchinfo_check(shapes: ShapeAnalysis, model: nn.Module, dummy: torch.Tensor) -> TorchinfoCheck:
+    """torchinfo's summary of `model` (on meta) run on `dummy`: its forward is the one pass a meta trace
+    records (the caller's hooks stay on the model), so the check costs torchinfo's bookkeeping only."""
     names = {id(module): name for name, module in model.named_modules()}
-    stats = torchinfo.summary(
-        model, input_data=torch.empty(shapes.input_shape, device="meta"), device="meta", verbose=0
-    )
+    stats = torchinfo.summary(model, input_data=dummy, device="meta", verbose=0)
     ours = {layer.name: layer for layer in shapes.layers}
     differing = []
     for info in stats.summary_list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -13,6 +14,7 @@ from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError, TraceError
 from unetviz.core.shapes import BYTES_PER_VALUE, Shape, ShapeAnalysis
 from unetviz.network.host_memory import available_bytes
+from unetviz.network.meta_speed import FastMetaNorm, meta_model
 from unetviz.network.model import build_model
 from unetviz.network.stats import torchinfo_check
 from unetviz.network.trace_records import Mismatch, TraceResult
@@ -73,9 +75,19 @@ def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(name, module) for name, module in model.named_modules() if name and not list(module.children())]
 
 
-def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> TraceResult:
+def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str, cross_check: bool = False) -> TraceResult:
+    """One forward of the real model. On meta the model is built once per config and, with `cross_check`,
+    the forward is torchinfo's own (`torchinfo.summary` runs it; our hooks record the same pass)."""
     started = time.perf_counter()
-    model = build_model(cfg, device).eval()
+    if device == "meta":
+        model, lock = meta_model(cfg)
+        with lock:
+            return _forward(cfg, shapes, model, device, started, cross_check)
+    return _forward(cfg, shapes, build_model(cfg, device).eval(), device, started, False)
+
+
+def _forward(cfg: UNetConfig, shapes: ShapeAnalysis, model: nn.Module, device: str, started: float,
+             cross_check: bool) -> TraceResult:  # fmt: skip
     traced: dict[str, Shape] = {}
     events: dict[str, list[torch.cuda.Event]] = {}
     handles = []
@@ -93,9 +105,13 @@ def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> TraceResult:
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     dummy = torch.zeros(shapes.input_shape, device=device)
+    check = None
     try:
-        with torch.no_grad():
-            model(dummy)
+        with torch.no_grad(), FastMetaNorm() if device == "meta" else contextlib.nullcontext():
+            if cross_check:
+                check = torchinfo_check(shapes, model, dummy)
+            else:
+                model(dummy)
         if device == "cuda":
             torch.cuda.synchronize()
     finally:
@@ -105,9 +121,8 @@ def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> TraceResult:
     peak = int(torch.cuda.max_memory_allocated()) if device == "cuda" else None
     mismatches = compare_shapes(shapes, traced)
     params = sum(p.numel() for p in model.parameters())
-    return TraceResult(
-        device, traced, mismatches, params, time.perf_counter() - started, layer_ms=layer_ms, peak_memory_bytes=peak
-    )
+    return TraceResult(device, traced, mismatches, params, time.perf_counter() - started, layer_ms=layer_ms,
+                       peak_memory_bytes=peak, torchinfo=check)  # fmt: skip
 
 
 def compare_shapes(shapes: ShapeAnalysis, traced: dict[str, Shape]) -> tuple[Mismatch, ...]:
@@ -124,14 +139,16 @@ def trace(cfg: UNetConfig, shapes: ShapeAnalysis, device: str = "auto", cross_ch
     _check_tensor_sizes(shapes)
     _check_memory(shapes, resolved)
     try:
-        result = _run(cfg, shapes, resolved)
+        result = _run(cfg, shapes, resolved, cross_check)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         needed = math.ceil(shapes.activation_bytes / 2**20)
-        result = _run(cfg, shapes, "meta")
+        result = _run(cfg, shapes, "meta", cross_check)
         note = f"CUDA ran out of memory (~{needed} MiB of activations); traced on meta instead"
-        result = dataclasses.replace(result, note=note)
-    if cross_check:
-        check = torchinfo_check(cfg, shapes)
+        return dataclasses.replace(result, note=note)
+    if cross_check and result.torchinfo is None:  # a real device's trace: torchinfo counts on the meta model
+        model, lock = meta_model(cfg)
+        with lock, torch.no_grad(), FastMetaNorm():
+            check = torchinfo_check(shapes, model, torch.zeros(shapes.input_shape, device="meta"))
         result = dataclasses.replace(result, torchinfo=check)
     return result
