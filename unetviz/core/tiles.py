@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from unetviz.core.config import UNetConfig
-from unetviz.core.plan import StagePlan, strided_exact, total_stride
+from unetviz.core.plan import StagePlan, strided_exact
 
 
 @dataclass(frozen=True)
@@ -87,31 +87,53 @@ def axis_output(cfg: UNetConfig, size: int, axis: int = -1) -> int | None:
     return h
 
 
-def _shrink(plan: StagePlan, axis: int) -> int:
-    """The most one stage's convs take off a size along `axis` (0 with same padding)."""
-    per_stage = [len(st.widths) * (2 if st.residual else 1) * (st.kernel[axis] - 1 - 2 * st.padding[axis])
-                 for st in plan.encoder]  # fmt: skip
-    return max(0, *per_stage)
+def _conv_input(o: int, n: int, kernel: int, padding: int, stride: int | None, same: bool) -> int:
+    """The input size that `n` convs (the first with `stride`) take exactly to `o`: `_convs` undone."""
+    h = o
+    for index in reversed(range(n)):
+        s = stride if index == 0 and stride else 1
+        # exact: same padding needs (H − F + 2P + 1) divisible by S, valid padding (H − F + 2P)
+        h = s * h + kernel - 2 * padding - 1 if same else s * (h - 1) + kernel - 2 * padding
+    return h
+
+
+def encoder_input(cfg: UNetConfig, bottom: int, axis: int) -> int:
+    """The input size along `axis` whose encoder ends at exactly `bottom` with every stride dividing: the
+    encoder of `axis_output` run backwards. It is affine in `bottom` (slope: the product of the strides)."""
+    plan = cfg.plan
+    same = cfg.padding == "same"
+    h = bottom
+    for stage in reversed(plan.encoder):
+        s, k, p = stage.stride[axis], stage.kernel[axis], stage.padding[axis]
+        stride = s if stage.down == "conv" else None
+        for index in reversed(range(len(stage.widths))):
+            h = _conv_input(h, 2 if stage.residual else 1, k, p, stride if index == 0 else None, same)
+        if stage.stem is not None:
+            h = _conv_input(h, 1, k, p, None, True)  # `_convs` checks the stem as same-padded (stride 1: no matter)
+        if stage.down in ("max", "avg"):
+            h *= s
+    return h
 
 
 def valid_sizes_near(cfg: UNetConfig, near: int, count: int = 6, axis: int = -1) -> list[tuple[int, int]]:
-    """The `count` input sizes closest to `near` along `axis` that every down-sampling divides: (input, output)."""
-    plan = cfg.plan
-    found: list[tuple[int, int]] = []
-    # Fitting sizes repeat every period (the product of the strides) from the smallest one, which is at most
-    # period·(2·(depth+1)·shrink + 1): this many steps from any `near` find `count` of them.
-    period = total_stride(plan)[axis % cfg.dims]
-    limit = period * (count + 2 + 2 * (cfg.depth + 1) * _shrink(plan, axis % cfg.dims))
-    for step in range(limit):
-        for size in sorted({near - step, near + step}):
-            if size < 1 or len(found) >= count:
-                continue
-            out = axis_output(cfg, size, axis)
-            if out is not None:
-                found.append((size, out))
-        if len(found) >= count:
-            break
-    return sorted(found)
+    """The `count` input sizes closest to `near` along `axis` that every down-sampling divides: (input, output).
+
+    Valid inputs are `encoder_input(b)` for bottom sizes b = 1, 2, …: an arithmetic progression, so the search
+    looks only near `near` and costs O(count · depth), not O(count · 2^depth)."""
+    axis %= cfg.dims
+    first, second = encoder_input(cfg, 1, axis), encoder_input(cfg, 2, axis)
+    period = max(1, second - first)
+    centre = max(1, (near - first) // period + 1)
+    found: dict[int, int] = {}
+    span = count + 2
+    while len(found) < count and span <= 64 * (count + 2):  # the decoder may refuse some (a crop larger than its skip)
+        for bottom in range(max(1, centre - span), centre + span + 1):
+            size = encoder_input(cfg, bottom, axis)
+            if size >= 1 and size not in found and (out := axis_output(cfg, size, axis)) is not None:
+                found[size] = out
+        span *= 2
+    closest = sorted(found.items(), key=lambda item: (abs(item[0] - near), item[0]))[:count]
+    return sorted(closest)
 
 
 def _axis_rule(plan: StagePlan, axis: int) -> tuple[object, ...]:
