@@ -13,12 +13,16 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QMessageBox, QToolBar
 
 from unetviz.core.config import preset_names
 from unetviz.draw.graph import VIEWS
+from unetviz.gui.paper_view import PAPER
 
 if TYPE_CHECKING:
     from unetviz.gui.main_window import MainWindow
 
 DEVICES = ("auto", "cuda", "cpu", "meta")
-VIEW_LABELS = {"u": "U shape", "blocks": "Blocks", "layers": "Layers"}
+APP_VIEWS = (*VIEWS, PAPER)  # Alt+1 … Alt+4 in this order
+VIEW_LABELS = {"u": "U shape", "blocks": "Blocks", "layers": "Layers", PAPER: "Paper"}
+PAPER_TIP = ("the 2015 paper's Figure 1, laid out by unetviz: one bar per feature map; File → Export diagram "
+             "writes it as SVG, PNG, PDF or TikZ (.tex)")  # fmt: skip
 DEVICE_TIPS = {
     "auto": "CUDA when torch sees a GPU, else meta",
     "cuda": "run the model on the GPU: per-layer times and peak memory",
@@ -63,8 +67,10 @@ class WindowActions:
 
         self.views = QActionGroup(window)
         self.view_actions: dict[str, QAction] = {}
-        for number, view in enumerate(VIEWS, start=1):
+        for number, view in enumerate(APP_VIEWS, start=1):
             action = self._action(VIEW_LABELS[view], partial(window.set_view, view), f"Alt+{number}")
+            if view == PAPER:
+                action.setToolTip(PAPER_TIP)
             action.setCheckable(True)
             action.setChecked(view == window.view_name)
             self.views.addAction(action)

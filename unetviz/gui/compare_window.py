@@ -1,5 +1,6 @@
-"""Compare mode: a second config beside the first — two U diagrams in step, the level table with the
-differing cells marked, and the differences in words. Work runs in a Lane; the newest request wins."""
+"""Compare mode: a second config beside the first — two diagrams in step (U shape, Blocks, Layers or Paper), the
+level table with the differing cells marked, and the differences in words. Work runs in a Lane; the newest
+request wins."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -30,8 +33,10 @@ from PySide6.QtWidgets import (
 from unetviz.core.analysis import analyze
 from unetviz.core.config import UNetConfig, load_config
 from unetviz.core.errors import ConfigError
+from unetviz.gui.actions import APP_VIEWS, VIEW_LABELS
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
+from unetviz.gui.paper_view import PAPER, paper_diagram
 from unetviz.gui.text import plain_label
 from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg
 from unetviz.report.compare import Comparison, compare
@@ -53,7 +58,9 @@ def padding_twin(cfg: UNetConfig) -> UNetConfig:
     return cfg.replace(padding=other, name=f"{cfg.name} ({other})")
 
 
-def compare_work(a: UNetConfig, b: UNetConfig, render_svg: RenderSvg, started: float, report: Report) -> None:
+def compare_work(
+    a: UNetConfig, b: UNetConfig, view: str, render_svg: RenderSvg, started: float, report: Report
+) -> None:
     from unetviz.draw.graph import build_graph
 
     analyses = (analyze(a), analyze(b))
@@ -61,8 +68,11 @@ def compare_work(a: UNetConfig, b: UNetConfig, render_svg: RenderSvg, started: f
     comparison = compare(*analyses, labels=labels)
     diagrams = []
     for cfg, analysis in zip((a, b), analyses, strict=True):
-        graph = build_graph(analysis, "u")
-        diagrams.append(Diagram("u", graph, render_svg(graph), cfg, time.perf_counter() - started))
+        if view == PAPER:
+            diagrams.append(paper_diagram(analysis, cfg, started))
+            continue
+        graph = build_graph(analysis, view)
+        diagrams.append(Diagram(view, graph, render_svg(graph), cfg, time.perf_counter() - started))
     report("compared", Compared(comparison, (diagrams[0], diagrams[1]), time.perf_counter() - started))
 
 
@@ -83,6 +93,20 @@ class CompareWindow(QMainWindow):
         self.lane = Lane(self.pool, parent=self)
         self.lane.report.connect(self._on_report)
         self.lane.failed.connect(self._on_failed)
+
+        self.view_name = "u"  # both sides are drawn in this view
+        self.view_choice = QComboBox()
+        self.view_choice.setObjectName("compare_view")
+        for name in APP_VIEWS:
+            self.view_choice.addItem(VIEW_LABELS[name], name)
+        self.view_choice.setToolTip("the view both diagrams are drawn in")
+        self.view_choice.currentIndexChanged.connect(lambda index: self.set_view(APP_VIEWS[index]))
+        bar = QToolBar("View", self)
+        bar.setObjectName("compare_toolbar")
+        bar.setMovable(False)
+        bar.addWidget(QLabel(" View "))
+        bar.addWidget(self.view_choice)
+        self.addToolBar(bar)
 
         self.views = (DiagramView(), DiagramView())
         self.captions = (plain_label(), plain_label())  # config names: the user's text
@@ -157,6 +181,15 @@ class CompareWindow(QMainWindow):
             self.form.set_config(cfg)
         self._on_form_edited(cfg)
 
+    def set_view(self, view: str) -> None:
+        """Draw both sides in `view` (one of APP_VIEWS)."""
+        if view == self.view_name:
+            return
+        self.view_name = view
+        with QSignalBlocker(self.view_choice):
+            self.view_choice.setCurrentIndex(APP_VIEWS.index(view))
+        self.request()
+
     def _on_form_edited(self, cfg: UNetConfig, _text: str = "") -> None:
         self.config_b = cfg
         self._debounce.start()
@@ -177,7 +210,8 @@ class CompareWindow(QMainWindow):
     def request(self) -> None:
         self._debounce.stop()
         self.status("comparing…")
-        self.lane.submit(partial(compare_work, self.config_a, self.config_b, self.render_svg, time.perf_counter()))
+        work = partial(compare_work, self.config_a, self.config_b, self.view_name, self.render_svg, time.perf_counter())
+        self.lane.submit(work)
 
     def _on_report(self, _kind: str, payload: object) -> None:
         assert isinstance(payload, Compared)

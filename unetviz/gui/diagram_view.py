@@ -1,7 +1,7 @@
 """The diagram: the rendered SVG as a vector item — wheel zoom around the cursor, drag to pan, fit, 1:1.
 
 Node boxes come from the SVG itself (each node is `<g id=NODE_ID class="node">`), so highlighting and
-hit-testing follow whatever layout the renderer chose.
+hit-testing follow whatever layout the renderer chose; the paper view, laid out by unetviz, brings its bars.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unetviz.gui.paper_view import bar_boxes
 from unetviz.gui.worker import Diagram
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 40.0
 ZOOM_STEP = 1.25
 CLICK_SLOP_PX = 4  # a press and release closer than this is a click, not a drag
+MIN_HIT_PX = 8  # a thinner node (a paper figure's 3-unit input bar) is this wide on screen for the mouse
 STALE_OPACITY = 0.35
 LEGIBLE_ZOOM = 0.45  # below this a fitted drawing's 14 pt labels are too small to read
 
@@ -81,7 +83,10 @@ class DiagramView(QGraphicsView):
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.scene().addItem(item)
         self._item, self._renderer, self.diagram = item, renderer, diagram
-        self.node_boxes = _node_boxes(renderer, item.boundingRect(), [n.id for n in diagram.graph.nodes])
+        if diagram.figure is not None:  # the paper view: the figure's own bars, no look into the SVG
+            self.node_boxes = _mapped_boxes(renderer, item.boundingRect(), bar_boxes(diagram.figure))
+        else:
+            self.node_boxes = _node_boxes(renderer, item.boundingRect(), [n.id for n in diagram.graph.nodes])
         margin = 24.0
         self.scene().setSceneRect(item.boundingRect().adjusted(-margin, -margin, margin, margin))
         if new_view:
@@ -102,14 +107,24 @@ class DiagramView(QGraphicsView):
         if box is None:
             self._highlight.hide()
             return
-        self._highlight.setRect(box.adjusted(-4, -4, 4, 4))
+        # A paper bar's labels sit 2-3 units from it: its frame hugs the bar so as not to cover them.
+        hugging = self.diagram is not None and self.diagram.figure is not None
+        self._highlight.setPen(QPen(QColor("#d69e2e"), 1.5 if hugging else 3))
+        pad = 1.0 if hugging else 4.0
+        self._highlight.setRect(box.adjusted(-pad, -pad, pad, pad))
         self._highlight.show()
         if scroll:
             self.ensureVisible(box, 40, 40)
 
     def node_at(self, scene_pos: QPointF) -> str | None:
-        """The smallest node box under the point (boxes can nest in a cluster)."""
-        hits = [(box.width() * box.height(), node) for node, box in self.node_boxes.items() if box.contains(scene_pos)]
+        """The smallest node box under the point (boxes can nest in a cluster); a box thinner than MIN_HIT_PX on
+        screen counts as that wide about its centre."""
+        least = MIN_HIT_PX / max(self.zoom(), 1e-9)
+        hits = []
+        for node, box in self.node_boxes.items():
+            grow = max(0.0, (least - box.width()) / 2)
+            if box.adjusted(-grow, 0, grow, 0).contains(scene_pos):
+                hits.append((box.width() * box.height(), node))
         return min(hits)[1] if hits else None
 
     # --- zoom ----------------------------------------------------------------------------------------
@@ -214,3 +229,17 @@ def _node_boxes(renderer: QSvgRenderer, item_rect: QRectF, node_ids: list[str]) 
             (box.x() - view_box.x()) * sx, (box.y() - view_box.y()) * sy, box.width() * sx, box.height() * sy
         )
     return boxes
+
+
+def _mapped_boxes(
+    renderer: QSvgRenderer, item_rect: QRectF, known: dict[str, tuple[float, float, float, float]]
+) -> dict[str, QRectF]:
+    """Boxes given in SVG user units (x, y, w, h), mapped from the viewBox onto the item as `_node_boxes` does."""
+    view_box = renderer.viewBoxF()
+    if view_box.isEmpty():
+        return {}
+    sx, sy = item_rect.width() / view_box.width(), item_rect.height() / view_box.height()
+    return {
+        node_id: QRectF((x - view_box.x()) * sx, (y - view_box.y()) * sy, w * sx, h * sy)
+        for node_id, (x, y, w, h) in known.items()
+    }

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 from unetviz.core.config import load_preset
 from unetviz.core.errors import ConfigError
 from unetviz.core.json_files import read_json
+from unetviz.gui.paper_view import PAPER
 from unetviz.gui.text import app_message
 from unetviz.report.export import write_text
 from unetviz.report.tables import render_table
@@ -38,6 +39,12 @@ DIAGRAM_FILTERS = {
     "PDF (*.pdf)": ".pdf",
     "Graphviz DOT (*.dot)": ".dot",
     "Graph model JSON (*.json)": ".json",
+}
+PAPER_FILTERS = {  # the paper view is laid out by unetviz: no DOT or graph model, but TikZ for a LaTeX paper
+    "SVG (*.svg)": ".svg",
+    "PNG (*.png)": ".png",
+    "PDF (*.pdf)": ".pdf",
+    "TikZ for LaTeX (*.tex)": ".tex",
 }
 TABLE_FILTERS = {"CSV (*.csv)": ".csv", "Markdown (*.md)": ".md", "JSON (*.json)": ".json"}
 TABLE_FORMATS = {".csv": "csv", ".md": "markdown", ".json": "json"}
@@ -97,6 +104,11 @@ def export_in_child(cfg: UNetConfig, path: Path) -> Path:
         message = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
         raise ConfigError("file", str(path), message.removeprefix("unetviz export: "))
     return path
+
+
+def diagram_filters(view: str) -> dict[str, str]:
+    """What File → Export diagram offers for `view`: the file-dialog filter and the suffix it adds."""
+    return PAPER_FILTERS if view == PAPER else DIAGRAM_FILTERS
 
 
 def dropped_file(mime: QMimeData) -> str | None:
@@ -220,12 +232,13 @@ class FileController(QObject):
     # --- exports -------------------------------------------------------------------------------------
 
     def export_diagram_dialog(self) -> None:
+        filters = diagram_filters(self.window.view_name)
         start = str(Path(self._folder) / f"{self._shown_name}-{self.window.view_name}.svg")
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export diagram", start, ";;".join(DIAGRAM_FILTERS), "SVG (*.svg)"
+            self.window, "Export diagram", start, ";;".join(filters), "SVG (*.svg)"
         )
         if path:
-            self.export_diagram(_with_suffix(path, chosen, DIAGRAM_FILTERS))
+            self.export_diagram(_with_suffix(path, chosen, filters))
 
     def export_table_dialog(self) -> None:
         start = str(Path(self._folder) / f"{self._shown_name}-layers.csv")

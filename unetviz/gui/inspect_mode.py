@@ -38,7 +38,11 @@ def inspect_work(process: InspectProcess, request: InspectRequest, report: Repor
 
 def draw_work(found: Inspection, view: str, render_svg: RenderSvg, started: float, report: Report) -> None:
     from unetviz.draw.graph import build_graph
+    from unetviz.gui.paper_view import PAPER, paper_diagram
 
+    if view == PAPER:
+        report("diagram", paper_diagram(found, None, started))
+        return
     graph = build_graph(found, view)
     report("diagram", Diagram(view, graph, render_svg(graph), None, time.perf_counter() - started))
 

@@ -24,6 +24,7 @@ from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
     from unetviz.draw.graph import Graph
+    from unetviz.draw.paper_layout import PaperFigure
     from unetviz.network.trace_records import TraceResult
 
 Report = Callable[[str, Any], None]
@@ -51,6 +52,7 @@ class Diagram:
     svg: bytes
     config: UNetConfig | None  # None: an inspected model's drawing (gui/inspect_mode.py)
     seconds: float  # from the request to the SVG, analysis included
+    figure: PaperFigure | None = None  # the paper view's figure: its bars are the hit boxes (gui/paper_view.py)
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,11 @@ def update_work(
         known = Analysed(analysis, analysis.valid_input_sizes())
     report("analysis", known)
     analysis = known.analysis
+    if view == "paper":  # laid out by unetviz, no Graphviz
+        from unetviz.gui.paper_view import paper_diagram
+
+        report("diagram", paper_diagram(analysis, cfg, started))
+        return
     graph = build_graph(analysis, view)
     svg = render_svg(graph)
     report("diagram", Diagram(view, graph, svg, cfg, time.perf_counter() - started))
