@@ -9,6 +9,7 @@ against the map it joins. Deep-supervision heads are side bars; the head's conv 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from unetviz.core.errors import ConfigError
@@ -65,7 +66,7 @@ def main_path(found: Inspection) -> set[str]:
 def build_inspected_paper(found: Inspection, scale: str = "power") -> PaperFigure:
     """The paper figure of an inspected U. Raises ConfigError for a model with no U (draw it as a chain)."""
     if not found.u_found:
-        raise ConfigError("--view", "paper", f"u, blocks or layers: {found.no_u_reason}")
+        raise ConfigError("view", "paper", f"u, blocks or layers: {found.no_u_reason}")
     if scale not in ("power", "linear"):
         raise ConfigError("--bar-scale", scale, "power (√ of channels and size, as the paper looks) or linear")
     layout = Layout(scale)
@@ -150,3 +151,31 @@ def _pair(layout: Layout, found: Inspection, skip: object, join: Layer, bar_of: 
     layout.pairs[current] = copy
     layout.link(source, copy, "copy", note)
     return current
+
+
+def with_recorded_names(figure: PaperFigure, found: Inspection) -> PaperFigure:
+    """A model that is exactly a config is drawn from the config (`report.export.paper_figure`), whose layer names
+    are not the model's: give each bar the recorded layer it stands for, matched in order by output shape and
+    parameters."""
+    from unetviz.core.analysis import analyze
+
+    if found.matched is None:
+        return figure
+    names = _recorded_names(analyze(found.matched).layers, found.layers)
+    bars = tuple(dataclasses.replace(bar, layer=names.get(bar.layer, bar.layer)) for bar in figure.bars)
+    return dataclasses.replace(figure, bars=bars)
+
+
+def _recorded_names(ours: tuple[Layer, ...], recorded: tuple[Layer, ...]) -> dict[str, str]:
+    """Our layer name -> the recorded one: the first unused recorded layer of the same output shape and
+    parameter count, one of the same type when there is one (`match_config` allows another order)."""
+    unused = list(recorded)
+    names = {}
+    for layer in ours:
+        same = [r for r in unused if r.out_shape == layer.out_shape and r.params == layer.params]
+        if not same:
+            continue
+        chosen = next((r for r in same if r.type == layer.type), same[0])
+        unused.remove(chosen)
+        names[layer.name] = chosen.name
+    return names

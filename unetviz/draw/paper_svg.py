@@ -89,7 +89,10 @@ def to_svg(figure: PaperFigure) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(figure.width)}" height="{_n(figure.height)}" '
         f'viewBox="0 0 {_n(figure.width)} {_n(figure.height)}" font-family="{FONT_FAMILY}">\n'
         f"<!-- unetviz paper view: {html.escape(figure.title)} -->\n"
-        f'<rect width="100%" height="100%" fill="white"/>\n' + "\n".join(body) + "\n</svg>\n"
+        # the page in units, not 100%: Qt's renderer reads 100% as 100 units
+        f'<rect width="{_n(figure.width)}" height="{_n(figure.height)}" fill="white"/>\n'
+        + "\n".join(body)
+        + "\n</svg>\n"
     )
 
 

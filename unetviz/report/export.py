@@ -240,11 +240,11 @@ def paper_figure(analysis: Analysis | Inspection, bar_scale: str = "power") -> P
     from unetviz.draw.paper import build_paper
 
     if not isinstance(analysis, Analysis):
-        if analysis.config is None:
-            from unetviz.draw.paper_inspect import build_inspected_paper
+        from unetviz.draw.paper_inspect import build_inspected_paper, with_recorded_names
 
+        if analysis.config is None:
             return build_inspected_paper(analysis, bar_scale)
-        analysis = analyze(analysis.config)
+        return with_recorded_names(build_paper(analyze(analysis.config), bar_scale), analysis)
     return build_paper(analysis, bar_scale)
 
 
