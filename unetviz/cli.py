@@ -379,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui.set_defaults(func=cmd_gui)
 
     from unetviz.cli_inspect import add_inspect_command
+    from unetviz.cli_plan import add_plan_command
 
     add_inspect_command(sub)
+    add_plan_command(sub)
 
     presets = sub.add_parser("presets", help="list the shipped presets")
     presets.set_defaults(func=cmd_presets)

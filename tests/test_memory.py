@@ -1,0 +1,119 @@
+"""The memory planner's arithmetic, and the GPU measurement's plumbing with a fake allocator and timer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+from tests.cli_run import one_line_error, run
+from unetviz.core.config import load_config
+from unetviz.core.errors import ConfigError
+from unetviz.core.memory import estimate, parse_bytes, plan
+from unetviz.core.shapes import analyze_shapes
+
+
+@pytest.mark.parametrize(("text", "value"), [("24GiB", 24 * 2**30), ("80 GB", 80 * 10**9), ("512m", 512 * 2**20),
+                                             ("1000", 1000)])  # fmt: skip
+def test_sizes_read_as_bytes(text: str, value: int) -> None:
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-1GiB", "24 parsecs", "GiB", "nan"])
+def test_bad_sizes_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="--gpu-memory"):
+        parse_bytes(text)
+
+
+def test_the_static_items_follow_the_parameter_count() -> None:
+    cfg = load_config("milesial")
+    params = analyze_shapes(cfg).total_params
+    items = {i.what.split(" (")[0]: i.bytes for i in estimate(cfg, "fp32", "adam").items}
+    assert items["weights"] == items["gradients"] == 4 * params
+    assert items["optimizer state"] == 8 * params
+    assert {i.what.split(" (")[0]: i.bytes for i in estimate(cfg, "fp32", "sgd").items}["optimizer state"] == 4 * params
+
+
+def test_a_tensor_two_layers_keep_is_counted_once() -> None:
+    """milesial: each conv reads the in-place ReLU's output, which the ReLU keeps too: one copy, not two."""
+    cfg = load_config("milesial")
+    shapes = analyze_shapes(cfg)
+    relu = sum(4 * math.prod(layer.out_shape) for layer in shapes.layers if layer.type == "ReLU")
+    kept = {i.what: i.bytes for i in estimate(cfg).items}
+    assert kept["kept for backward: activation outputs"] == relu
+    conv_inputs = sum(4 * math.prod(layer.in_shape) for layer in shapes.layers if layer.type.startswith("Conv"))
+    assert kept["kept for backward: conv inputs"] < conv_inputs  # the shared ones are the ReLUs'
+
+
+def test_activations_scale_with_the_batch_and_amp_halves_them() -> None:
+    cfg = load_config("unet3d")
+    one, four = estimate(cfg.replace(batch_size=1)), estimate(cfg.replace(batch_size=4))
+    static = sum(i.bytes for i in one.items if i.what.startswith(("weights", "gradients", "optimizer")))
+    assert four.total - static == pytest.approx(4 * (one.total - static), rel=1e-9)
+    amp = estimate(cfg, "amp")
+    conv = "kept for backward: conv inputs"
+    assert {i.what: i.bytes for i in amp.items}[conv] * 2 == {i.what: i.bytes for i in estimate(cfg).items}[conv]
+
+
+def test_the_plan_fits_its_budget_and_one_more_does_not() -> None:
+    cfg = load_config("milesial")
+    budget = parse_bytes("8GiB")
+    result = plan(cfg, budget, "fp32", "adam")
+    assert result.largest_batch >= 1
+    assert estimate(cfg.replace(batch_size=result.largest_batch)).total <= budget
+    assert estimate(cfg.replace(batch_size=result.largest_batch + 1)).total > budget
+    ((axes, size, used),) = result.largest_patch
+    assert axes == "H×W" and used <= budget
+    bigger = cfg.replace(batch_size=1, input_size=(size + 16, size + 16))
+    assert estimate(bigger).total > budget  # the next valid size (one more 2⁴ step) does not fit
+
+
+def test_plan_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "plan", "--preset", "nnunet-3d-fullres", "--gpu-memory", "24GiB", "--precision", "amp",
+                         "--optimizer", "sgd")  # fmt: skip
+    assert code == 0, err
+    assert "largest batch size at 80×160×160:" in out and "largest valid input on D" in out
+    code, _out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "lots")
+    assert "--gpu-memory" in one_line_error(code, err)
+
+
+# --- the measurement, without a GPU ------------------------------------------------------------------------------
+class FakeDevice:
+    """Counts its calls; reports a peak it was given and a fixed duration per timed layer."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def reset_peak(self) -> None:
+        self.calls.append("reset")
+
+    def peak(self) -> int:
+        self.calls.append("peak")
+        return 123_456_789
+
+    def synchronize(self) -> None:
+        self.calls.append("sync")
+
+    def timer(self) -> Callable[[], Callable[[], float]]:
+        def start() -> Callable[[], float]:
+            return lambda: 2.5
+
+        return start
+
+
+def test_a_measured_step_reads_the_peak_after_one_step_and_times_every_layer() -> None:
+    from unetviz.network.gpu_measure import measure_step
+
+    cfg = load_config("small").replace(input_size=(32, 32))
+    device = FakeDevice()
+    result = measure_step(cfg, device, "fp32", "sgd", where="cpu")
+    assert device.calls == ["sync", "reset", "sync", "peak"]  # after the warm-up step, around the measured one
+    assert result.peak_bytes == 123_456_789
+    assert result.estimate_bytes == estimate(cfg, "fp32", "sgd").total
+    leaves = {layer.name for layer in analyze_shapes(cfg).layers if layer.type not in ("Concat", "Crop", "Pad", "Add")}
+    assert set(result.layer_ms) >= {name for name in leaves if "." in name} - {"dec0.concat"}
+    assert set(result.layer_ms.values()) == {2.5}
+    assert result.error == pytest.approx((result.estimate_bytes - 123_456_789) / 123_456_789)
