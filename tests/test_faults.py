@@ -88,11 +88,11 @@ def test_cuda_out_of_memory_falls_back_to_meta(monkeypatch: pytest.MonkeyPatch) 
     real_run = trace_module._run
     devices: list[str] = []
 
-    def run_on(cfg: object, shapes: object, device: str) -> object:
+    def run_on(cfg: object, shapes: object, device: str, cross_check: bool = False) -> object:
         devices.append(device)
         if device == "cuda":
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
-        return real_run(cfg, shapes, device)  # type: ignore[arg-type]
+        return real_run(cfg, shapes, device, cross_check)  # type: ignore[arg-type]
 
     monkeypatch.setattr(trace_module, "resolve_device", lambda device: "cuda")
     monkeypatch.setattr(trace_module, "_free_memory_bytes", lambda device: None)

@@ -14,7 +14,6 @@ import pytest
 from unetviz.cli import main
 from unetviz.core.analysis import Analysis, analyze
 from unetviz.core.config import load_preset, preset_names
-from unetviz.core.errors import ConfigError
 from unetviz.core.inspection import Inspection
 from unetviz.report.export import export_file
 from unetviz.report.latex import escape, layers_tex, levels_tex, math_text, number
@@ -123,6 +122,5 @@ def test_export_writes_the_table_its_name_asks_for(tmp_path: Path) -> None:
                  str(tmp_path / "unet-Levels.tex")]) == 0  # fmt: skip
     assert (tmp_path / "layers.tex").read_text(encoding="utf-8") == layers_tex(analysis)
     assert (tmp_path / "unet-Levels.tex").read_text(encoding="utf-8") == levels_tex(analysis)
-    with pytest.raises(ConfigError, match="the TikZ figure is --view paper"):
-        export_file(analysis, tmp_path / "figure.tex")
-    assert not (tmp_path / "figure.tex").exists()
+    export_file(analysis, tmp_path / "figure.tex")  # any other name: the paper figure, as TikZ
+    assert "\\begin{tikzpicture}" in (tmp_path / "figure.tex").read_text(encoding="utf-8")
