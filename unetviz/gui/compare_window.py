@@ -41,7 +41,7 @@ from unetviz.gui.text import plain_label
 from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg
 from unetviz.report.compare import Comparison, compare
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
 DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))
 
 

@@ -34,7 +34,7 @@ from unetviz.gui.worker import Analysed, Diagram, Traced, Unanalysable, UpdateWo
 if TYPE_CHECKING:
     from unetviz.network.trace_records import TraceResult
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
 ERROR_STATUS_MS = 15_000
 TRACES_KEPT = 16  # verdicts remembered per (config, device): a view switch or an undo shows one at once
 
