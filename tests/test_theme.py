@@ -19,6 +19,12 @@ from unetviz.report.export import paper_figure
 COLOURS = re.compile(r'"(#[0-9a-fA-F]{6})"')
 
 
+def placed_nodes(binary: str, source: str) -> list[list[str]]:
+    """Each node's name, centre and size from Graphviz's plain output."""
+    lines = run_graphviz(binary, "plain", source).decode().splitlines()
+    return [line.split()[:6] for line in lines if line.startswith("node")]
+
+
 def test_dark_dot_has_the_light_layout_and_dark_colours() -> None:
     graph = build_graph(analyze(load_config("ronneberger2015")), "u")
     light, dark = to_dot(graph), to_dot(graph, "dark")
