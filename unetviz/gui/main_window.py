@@ -29,6 +29,7 @@ from unetviz.gui.layer_table import LayerTable
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
 from unetviz.gui.text import app_message
+from unetviz.gui.theme import ThemeWatcher
 from unetviz.gui.worker import Analysed, Diagram, Traced, Unanalysable, UpdateWorker
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.request_update)
         self.autosave = Autosave(settings.folder / AUTOSAVE_NAME, parent=self)
         self._connect()
+        self.theme = ThemeWatcher([self.diagram], self.request_update, parent=self)  # light or dark, as the system
         self.update_title()
         if remember:  # a session runs: until the clean close, the autosave is what a crash leaves behind
             self.autosave.changed(cfg)
