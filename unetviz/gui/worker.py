@@ -269,6 +269,18 @@ class UpdateWorker(QObject):
         self._trace_device = device
         return self.traces.submit(partial(trace_work, self.tracer, analysis, device))
 
+    @property
+    def trace_device(self) -> str:
+        """The device of the newest trace requested."""
+        return self._trace_device
+
+    def cancel_trace(self) -> None:
+        """Stop the running trace now, as closing the app does: its child process is killed (the next trace starts
+        a new one), and whatever the job still reports is dropped."""
+        self.traces.cancel()
+        if self.traces.busy:
+            self.tracer.stop()
+
     def request_export(self, write: Callable[[], object]) -> int:
         return self.exports.submit(lambda report: report("exported", write()))
 
