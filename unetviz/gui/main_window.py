@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         if self.compare_window is None:
             self.compare_window = CompareWindow(a, b, render_svg=self.worker.render_svg, parent=self)
             self.compare_window.setWindowIcon(app_icon())
+            self.compare_window.a_replaced.connect(lambda cfg: self.document.edit(cfg, "Swap A and B"))
         else:
             self.compare_window.set_a(a)
             self.compare_window.set_b(b)
