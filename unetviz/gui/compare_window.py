@@ -142,6 +142,7 @@ class CompareWindow(QMainWindow):
         buttons = QHBoxLayout()
         self.form.invalid.connect(lambda _error: self._grey_b(True))
         self.commands = CompareActions(self)
+        self.view_choice = self.commands.view_choice  # the toolbar's view box
         self.twin_button = QPushButton("B = A with the other padding")
         self.twin_button.setToolTip("valid vs same: the same UNet, convolutions padded or not")
         self.twin_button.clicked.connect(self.set_b_twin)
