@@ -99,3 +99,21 @@ def test_invalid_fields_are_readable(qtbot: QtBot, qapp: QApplication, make_wind
         assert contrast(base, written) >= 4.5, (base, written)
     finally:
         qapp.setPalette(light)
+
+
+def test_compare_window_is_dark_and_its_differing_cells_readable(qtbot: QtBot, dark: None) -> None:
+    from unetviz.gui.compare_window import CompareWindow
+
+    small = load_preset("small")
+    window = CompareWindow(small, small.replace(depth=2, name="deeper"))
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.compared, timeout=15_000):
+        window.show()
+    assert all(v.diagram is not None and page_colour(v.diagram.svg) == DARK_CANVAS for v in window.views)
+    rows = [r for r in range(window.table.rowCount()) if window.table.item(r, 1).font().bold()]  # type: ignore[union-attr]
+    assert rows
+    item = window.table.item(rows[0], 1)
+    assert item is not None
+    assert contrast(item.background().color().name(), item.foreground().color().name()) >= 4.5
+    window.lane.cancel()
+    window.pool.waitForDone(10_000)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from unetviz.core.analysis import analyze
 from unetviz.core.config import UNetConfig, load_config
 from unetviz.core.errors import ConfigError
-from unetviz.draw.theme import LIGHT
+from unetviz.draw.theme import DARK, LIGHT
 from unetviz.gui.compare_actions import REPORT_FORMATS, CompareActions
 from unetviz.gui.compare_marks import NodeMarks, differing_layers, differing_nodes
 from unetviz.gui.config_form import ConfigForm
@@ -43,7 +43,9 @@ from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_
 from unetviz.report.compare import Comparison, compare
 
 DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
-DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))
+DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))  # a differing cell, light theme; its text dark
+DIFFERS_DARK_BRUSH = QBrush(QColor("#5c4a0f"))  # dark theme; its text light
+DIFFERS_TEXT = {LIGHT: QBrush(QColor("#1a1a1a")), DARK: QBrush(QColor("#ffffff"))}
 
 
 @dataclass(frozen=True)
@@ -301,12 +303,15 @@ class CompareWindow(QMainWindow):
         self.table.setHorizontalHeaderLabels(["", *comparison.labels])
         bold = QFont()
         bold.setBold(True)
+        theme = current_theme()
+        differs = DIFFERS_DARK_BRUSH if theme == DARK else DIFFERS_BRUSH
         for row, entry in enumerate(comparison.rows):
             self.table.setItem(row, 0, QTableWidgetItem(entry.label))
             for column, value in enumerate(entry.values, start=1):
                 item = QTableWidgetItem(value)
                 if entry.differs:
-                    item.setBackground(DIFFERS_BRUSH)
+                    item.setBackground(differs)
+                    item.setForeground(DIFFERS_TEXT[theme])  # readable on it, light theme or dark
                     item.setFont(bold)
                     item.setToolTip("differs")
                 self.table.setItem(row, column, item)
