@@ -3,11 +3,15 @@
 - analytic engine for ronneberger2015: well under 1 ms
 - meta trace for ronneberger2015 (warm): tens of milliseconds
 - render of each view of ronneberger2015, per engine
+- edit latency in the app (scripts/bench_edits.py): edit → updated view ≤ 100 ms median, ≤ 150 ms p95, per view
+
+`python scripts/bench.py edits` runs the edit-latency section alone.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -28,6 +32,14 @@ def median_ms(func: Callable[[], object], runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    if sys.argv[1:] != ["edits"]:
+        engine_timings()
+    import bench_edits  # beside this script
+
+    bench_edits.main()
+
+
+def engine_timings() -> None:
     cfg = load_config("ronneberger2015")
     med, worst = median_ms(lambda: analyze_shapes(cfg), 500)
     print(f"analytic engine, ronneberger2015: median {med:.3f} ms, worst {worst:.3f} ms (500 runs)")

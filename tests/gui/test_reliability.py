@@ -101,7 +101,7 @@ def test_a_running_trace_never_shows_the_previous_verdict(
     fake_traces["cpu"] = threading.Event()
     window.commands.device.setCurrentText("cpu")
     window.commands.trace.trigger()
-    assert verdict(window).startswith("running on cpu")  # not the meta verdict: it is not this trace's
+    assert verdict(window).startswith("tracing on cpu")  # not the meta verdict: it is not this trace's
     with qtbot.waitSignal(window.trace_finished, timeout=TIMEOUT_MS):
         fake_traces["cpu"].set()
     assert verdict(window).startswith(f"cpu: {AGREE}")

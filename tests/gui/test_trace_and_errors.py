@@ -6,8 +6,10 @@ import sys
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
+from unetviz.core.config import load_preset
 from unetviz.core.errors import TraceError
 from unetviz.gui import app as app_module
 from unetviz.gui import qt_workarounds, worker
@@ -144,3 +146,28 @@ def test_a_failing_strict_join_is_reported_not_traced(qtbot: QtBot, make_window:
     qtbot.waitUntil(lambda: "would fail at dec3.concat" in window.summary.text(), timeout=5_000)
     assert "fails at dec3.concat" in window.summary.text()
     assert not window.worker.traces.busy and window.analysis is not None and window.analysis.trace is None
+
+
+def test_a_cpu_trace_shows_its_progress_and_can_be_cancelled(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window = make_window(load_preset("ronneberger2015"))  # seconds on a CPU: torch loads, then 55 G mult-adds
+    cancel = window.commands.cancel_trace
+    trace_menu = next(action.menu() for action in window.menuBar().actions() if action.text() == "&Trace")
+    assert isinstance(trace_menu, QMenu) and cancel in trace_menu.actions() and not cancel.isEnabled()
+    window.commands.device.setCurrentText("cpu")
+    window.commands.trace.trigger()
+    assert window.summary.text().count("tracing on cpu") == 1 and "agree" not in window.summary.text()
+    assert cancel.isEnabled()
+    qtbot.waitUntil(lambda: window.worker.tracer.started and window.trace_progress.isVisible(), timeout=10_000)
+    assert window.trace_progress.label.text().startswith("tracing on cpu… ")
+    assert window.trace_progress.bar.maximum() == 0  # a busy bar
+    with qtbot.assertNotEmitted(window.trace_finished):
+        cancel.trigger()
+        qtbot.waitUntil(lambda: not window.worker.traces.busy, timeout=5_000)
+    assert not window.worker.tracer.started  # the child was killed mid-run
+    assert "cancelled (press Trace to run it again)" in window.summary.text()
+    assert window.analysis is not None and window.analysis.trace is None
+    assert not window.trace_progress.isVisible() and not cancel.isEnabled()
+    window.commands.device.setCurrentText("meta")  # a later trace starts a new child
+    with qtbot.waitSignal(window.trace_finished, timeout=TRACE_TIMEOUT_MS):
+        window.commands.trace.trigger()
+    assert window.analysis.trace is not None and window.analysis.trace.device == "meta"

@@ -10,6 +10,7 @@ import math
 
 from unetviz.draw.paper_layout import Arrow, Bar, PaperFigure, Text
 from unetviz.draw.text_metrics import FONT_FAMILY
+from unetviz.draw.theme import DARK_INK, LIGHT, check_theme, recolour
 
 # (colour, dash pattern, stroke width) per arrow kind
 ARROW_STYLE = {
@@ -80,12 +81,13 @@ def _text(text: Text) -> str:
             f'class="{text.role}">{html.escape(text.text)}</text>')  # fmt: skip
 
 
-def to_svg(figure: PaperFigure) -> str:
-    """Deterministic SVG of `figure` (pixels, 1 px = 1 pt when printed at 72 dpi)."""
+def to_svg(figure: PaperFigure, theme: str = LIGHT) -> str:
+    """Deterministic SVG of `figure` (pixels, 1 px = 1 pt when printed at 72 dpi); `theme` "dark" recolours it."""
+    check_theme(theme)
     behind = [_arrow(a) for a in figure.arrows if a.behind]
     body = behind + [_bar(b) for b in figure.bars] + [_arrow(a) for a in figure.arrows if not a.behind]
     body += [_text(t) for t in figure.texts]
-    return (
+    svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(figure.width)}" height="{_n(figure.height)}" '
         f'viewBox="0 0 {_n(figure.width)} {_n(figure.height)}" font-family="{FONT_FAMILY}">\n'
         f"<!-- unetviz paper view: {html.escape(figure.title)} -->\n"
@@ -94,6 +96,10 @@ def to_svg(figure: PaperFigure) -> str:
         + "\n".join(body)
         + "\n</svg>\n"
     )
+    if theme == LIGHT:
+        return svg
+    family = f'font-family="{FONT_FAMILY}"'  # the texts have no colour of their own: light ink
+    return recolour(svg).replace(family, f'{family} fill="{DARK_INK}"', 1)
 
 
 def for_qt(svg: str) -> str:

@@ -19,6 +19,7 @@ import graphviz
 from unetviz.core.errors import RenderError
 from unetviz.draw.graph import Edge, Graph, Node
 from unetviz.draw.graphviz_process import engine_version, run_graphviz
+from unetviz.draw.theme import DARK_INK, LIGHT, check_theme, recolour
 
 ENGINES = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot", "json")
@@ -70,8 +71,9 @@ def _edge_attrs(edge: Edge, view: str) -> dict[str, str]:
     return attrs
 
 
-def to_dot(graph: Graph) -> str:
-    """Deterministic DOT: the same graph always gives the same bytes."""
+def to_dot(graph: Graph, theme: str = LIGHT) -> str:
+    """Deterministic DOT: the same graph always gives the same bytes; `theme` "dark" recolours it (same layout)."""
+    check_theme(theme)
     dot = graphviz.Digraph("unet", comment=f"unetviz {graph.view} view")
     title = f'<<FONT POINT-SIZE="16"><B>{html.escape(graph.title)}</B></FONT><BR/>{html.escape(graph.subtitle)}>'
     dot.attr(
@@ -106,7 +108,10 @@ def to_dot(graph: Graph) -> str:
         else:
             dot.edge(edge.source, edge.target, **attrs)
     _legend(dot, graph)
-    return dot.source
+    if theme == LIGHT:
+        return dot.source
+    head, brace, body = recolour(dot.source).partition("{\n")  # text without a colour of its own: light ink
+    return f'{head}{brace}\tgraph [fontcolor="{DARK_INK}"]\n\tnode [fontcolor="{DARK_INK}"]\n{body}'
 
 
 def _node_attrs(node: Node, view: str) -> dict[str, str]:
@@ -280,13 +285,13 @@ def check_png_size(binary: str, source: str, dpi: int) -> None:
         )
 
 
-def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150) -> bytes:
-    """The graph drawn as `fmt` (svg, png, pdf, dot, json)."""
+def render(graph: Graph, fmt: str, engine: str = "auto", dpi: int = 150, theme: str = LIGHT) -> bytes:
+    """The graph drawn as `fmt` (svg, png, pdf, dot, json), in the light or the dark `theme`."""
     if fmt not in FORMATS:
         raise RenderError(f"format: {fmt!r} is not allowed; expected one of {', '.join(FORMATS)}")
     if fmt == "json":
         return (json.dumps(graph.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    source = to_dot(graph)
+    source = to_dot(graph, theme)
     if fmt == "dot":
         return source.encode("utf-8")
     if not 10 <= dpi <= 1200:

@@ -58,6 +58,8 @@ class WindowActions:
         self.actual_size = self._action("&Actual size (1:1)", diagram.actual_size, "Ctrl+1")
         self.trace = self._action("&Trace", window.trace_now, "Ctrl+T")
         self.trace.setToolTip("run a dummy input through the real model and compare its sizes with the formulas")
+        self.cancel_trace = self._action("&Cancel trace", window.cancel_trace, "Ctrl+.")
+        self.cancel_trace.setToolTip("stop the running trace (a CPU trace of a large UNet can take minutes)")
         self.about = self._action("&About unetviz", self.show_about)
         self.compare = self._action("&Compare with a second config…", window.open_compare, "Ctrl+K")
         self.compare_padding = self._action(
@@ -119,7 +121,7 @@ class WindowActions:
         for dock in window.docks:
             view_menu.addAction(dock.toggleViewAction())
         trace_menu = bar.addMenu("&Trace")
-        trace_menu.addAction(self.trace)
+        trace_menu.addActions([self.trace, self.cancel_trace])
         compare_menu = bar.addMenu("&Compare")
         compare_menu.addActions([self.compare_padding, self.compare])
         help_menu = bar.addMenu("&Help")

@@ -1,6 +1,6 @@
-"""Compare mode: a second config beside the first — two diagrams in step (U shape, Blocks, Layers or Paper), the
-level table with the differing cells marked, and the differences in words. Work runs in a Lane; the newest
-request wins."""
+"""Compare mode: a second config beside the first — two diagrams in step (U shape, Blocks, Layers or Paper) with the
+differing nodes framed in both, the level table with the differing cells marked, and the differences in words;
+the report exported as HTML or Markdown. Work runs in a Lane; the newest request wins."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QFont
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -33,16 +31,21 @@ from PySide6.QtWidgets import (
 from unetviz.core.analysis import analyze
 from unetviz.core.config import UNetConfig, load_config
 from unetviz.core.errors import ConfigError
-from unetviz.gui.actions import APP_VIEWS, VIEW_LABELS
+from unetviz.draw.theme import DARK, LIGHT
+from unetviz.gui.compare_actions import REPORT_FORMATS, CompareActions
+from unetviz.gui.compare_marks import NodeMarks, differing_layers, differing_nodes
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.diagram_view import DiagramView
 from unetviz.gui.paper_view import PAPER, paper_diagram
 from unetviz.gui.text import plain_label
-from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg
+from unetviz.gui.theme import ThemeWatcher, current_theme
+from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, default_render_svg, themed
 from unetviz.report.compare import Comparison, compare
 
-DEBOUNCE_MS = 150
-DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))
+DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
+DIFFERS_BRUSH = QBrush(QColor("#fff3cd"))  # a differing cell, light theme; its text dark
+DIFFERS_DARK_BRUSH = QBrush(QColor("#5c4a0f"))  # dark theme; its text light
+DIFFERS_TEXT = {LIGHT: QBrush(QColor("#1a1a1a")), DARK: QBrush(QColor("#ffffff"))}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Compared:
     comparison: Comparison
     diagrams: tuple[Diagram, Diagram]
     seconds: float
+    differing: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # node ids, per side
 
 
 def padding_twin(cfg: UNetConfig) -> UNetConfig:
@@ -59,7 +63,7 @@ def padding_twin(cfg: UNetConfig) -> UNetConfig:
 
 
 def compare_work(
-    a: UNetConfig, b: UNetConfig, view: str, render_svg: RenderSvg, started: float, report: Report
+    a: UNetConfig, b: UNetConfig, view: str, render_svg: RenderSvg, started: float, report: Report, theme: str = LIGHT
 ) -> None:
     from unetviz.draw.graph import build_graph
 
@@ -69,16 +73,22 @@ def compare_work(
     diagrams = []
     for cfg, analysis in zip((a, b), analyses, strict=True):
         if view == PAPER:
-            diagrams.append(paper_diagram(analysis, cfg, started))
+            diagrams.append(paper_diagram(analysis, cfg, started, theme))
             continue
         graph = build_graph(analysis, view)
         diagrams.append(Diagram(view, graph, render_svg(graph), cfg, time.perf_counter() - started))
-    report("compared", Compared(comparison, (diagrams[0], diagrams[1]), time.perf_counter() - started))
+    layers = differing_layers(*analyses)
+    differing = (differing_nodes(diagrams[0].graph, layers), differing_nodes(diagrams[1].graph, layers))
+    seconds = time.perf_counter() - started
+    report("compared", Compared(comparison, (diagrams[0], diagrams[1]), seconds, differing))
 
 
 class CompareWindow(QMainWindow):
     compared = Signal(object)  # Compared: the newest comparison is on screen
     compare_failed = Signal(object)
+    a_replaced = Signal(object)  # Swap: the UNetConfig the main window should show as A now
+    exported = Signal(object)  # the Path of a report written
+    export_failed = Signal(object)
 
     def __init__(
         self, a: UNetConfig, b: UNetConfig, render_svg: RenderSvg = default_render_svg, parent: QWidget | None = None
@@ -93,22 +103,13 @@ class CompareWindow(QMainWindow):
         self.lane = Lane(self.pool, parent=self)
         self.lane.report.connect(self._on_report)
         self.lane.failed.connect(self._on_failed)
+        self.exports = Lane(self.pool, latest_only=False, parent=self)  # every report asked for is written
+        self.exports.report.connect(self._on_exported)
+        self.exports.failed.connect(self._on_export_failed)
 
         self.view_name = "u"  # both sides are drawn in this view
-        self.view_choice = QComboBox()
-        self.view_choice.setObjectName("compare_view")
-        for name in APP_VIEWS:
-            self.view_choice.addItem(VIEW_LABELS[name], name)
-        self.view_choice.setToolTip("the view both diagrams are drawn in")
-        self.view_choice.currentIndexChanged.connect(lambda index: self.set_view(APP_VIEWS[index]))
-        bar = QToolBar("View", self)
-        bar.setObjectName("compare_toolbar")
-        bar.setMovable(False)
-        bar.addWidget(QLabel(" View "))
-        bar.addWidget(self.view_choice)
-        self.addToolBar(bar)
-
         self.views = (DiagramView(), DiagramView())
+        self.marks = (NodeMarks(self.views[0]), NodeMarks(self.views[1]))
         self.captions = (plain_label(), plain_label())  # config names: the user's text
         diagrams = QSplitter(Qt.Orientation.Horizontal)
         for caption, view in zip(self.captions, self.views, strict=True):
@@ -141,11 +142,14 @@ class CompareWindow(QMainWindow):
         self.form.edited.connect(self._on_form_edited)
         self.form.invalid.connect(lambda error: self.status(f"B: {error}"))
         buttons = QHBoxLayout()
+        self.form.invalid.connect(lambda _error: self._grey_b(True))
+        self.commands = CompareActions(self)
+        self.view_choice = self.commands.view_choice  # the toolbar's view box
         self.twin_button = QPushButton("B = A with the other padding")
         self.twin_button.setToolTip("valid vs same: the same UNet, convolutions padded or not")
-        self.twin_button.clicked.connect(lambda: self.set_b(padding_twin(self.config_a)))
+        self.twin_button.clicked.connect(self.set_b_twin)
         self.clone_button = QPushButton("B = A")
-        self.clone_button.clicked.connect(lambda: self.set_b(self.config_a.replace(name=f"{self.config_a.name} (B)")))
+        self.clone_button.clicked.connect(self.set_b_clone)
         self.load_button = QPushButton("Load B…")
         self.load_button.clicked.connect(self.load_b_dialog)
         for button in (self.twin_button, self.clone_button, self.load_button):
@@ -167,7 +171,8 @@ class CompareWindow(QMainWindow):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.request)
-        self.resize(1400, 900)
+        self.theme = ThemeWatcher(self.views, self.request, parent=self)  # light or dark, as the main window
+        self.resize(parent.size() if parent is not None else QSize(1400, 900))  # opens as large as the main window
         self.request()
 
     # --- configs -------------------------------------------------------------------------------------
@@ -181,18 +186,40 @@ class CompareWindow(QMainWindow):
             self.form.set_config(cfg)
         self._on_form_edited(cfg)
 
+    def set_b_twin(self) -> None:
+        self.set_b(padding_twin(self.config_a))
+
+    def set_b_clone(self) -> None:
+        self.set_b(self.config_a.replace(name=f"{self.config_a.name} (B)"))
+
+    def swap(self) -> None:
+        """A becomes B and B becomes A; the main window is told, since A is its config."""
+        if self.form.current_error() is not None:
+            self.status("B has an invalid field: fix it before swapping")
+            return
+        a, b = self.config_a, self.config_b
+        self.config_a = b
+        self.set_b(a)
+        self.a_replaced.emit(b)
+
     def set_view(self, view: str) -> None:
         """Draw both sides in `view` (one of APP_VIEWS)."""
         if view == self.view_name:
             return
         self.view_name = view
-        with QSignalBlocker(self.view_choice):
-            self.view_choice.setCurrentIndex(APP_VIEWS.index(view))
+        self.commands.show_view(view)
         self.request()
 
     def _on_form_edited(self, cfg: UNetConfig, _text: str = "") -> None:
         self.config_b = cfg
+        self._grey_b(False)
         self._debounce.start()
+
+    def _grey_b(self, invalid: bool) -> None:
+        """B's diagram and caption greyed while a field of B is invalid: they show the last valid B."""
+        self.views[1].set_stale(invalid)
+        self.marks[1].set_stale(invalid)
+        self.captions[1].setEnabled(not invalid)
 
     def load_b_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load config B", "", "UNet config (*.json)")
@@ -210,17 +237,22 @@ class CompareWindow(QMainWindow):
     def request(self) -> None:
         self._debounce.stop()
         self.status("comparing…")
-        work = partial(compare_work, self.config_a, self.config_b, self.view_name, self.render_svg, time.perf_counter())
+        theme = current_theme()
+        work = partial(compare_work, self.config_a, self.config_b, self.view_name, themed(self.render_svg, theme),
+                       time.perf_counter(), theme=theme)  # fmt: skip
         self.lane.submit(work)
 
     def _on_report(self, _kind: str, payload: object) -> None:
         assert isinstance(payload, Compared)
         self.result = payload
-        for caption, view, diagram, label in zip(
-            self.captions, self.views, payload.diagrams, payload.comparison.labels, strict=True
-        ):
+        for caption, view, marks, diagram, label, differing in zip(
+            self.captions, self.views, self.marks, payload.diagrams, payload.comparison.labels, payload.differing,
+            strict=True,
+        ):  # fmt: skip
             caption.setText(label)
             view.show_diagram(diagram)
+            marks.show(differing)
+        self._grey_b(self.form.current_error() is not None)  # an edit made B invalid while this was drawn
         self._fill_table(payload.comparison)
         self.differences.clear()
         self.differences.addItems([f"• {line}" for line in payload.comparison.differences])
@@ -236,18 +268,50 @@ class CompareWindow(QMainWindow):
     def status(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
+    # --- the report ----------------------------------------------------------------------------------
+
+    def export_report_dialog(self, fmt: str) -> None:
+        kind, pattern = REPORT_FORMATS[fmt]
+        path, _ = QFileDialog.getSaveFileName(self, f"Export the comparison as {kind}", "", f"{kind} ({pattern})")
+        if path:
+            self.export_report(Path(path), fmt)
+
+    def export_report(self, path: Path, fmt: str) -> bool:
+        """Write the comparison on screen as `fmt` (html, markdown) in the background; False if none is shown."""
+        from unetviz.report.compare_report import render_comparison
+        from unetviz.report.export import write_text
+
+        if self.result is None:
+            self.status("nothing to export yet: the comparison is still being drawn")
+            return False
+        comparison = self.result.comparison
+        self.status(f"exporting {path.name}…")
+        self.exports.submit(lambda report: report("exported", write_text(path, render_comparison(comparison, fmt))))
+        return True
+
+    def _on_exported(self, _kind: str, path: object) -> None:
+        self.status(f"exported {path}")
+        self.exported.emit(path)
+
+    def _on_export_failed(self, error: object) -> None:
+        self.status(f"export failed: {error}")
+        self.export_failed.emit(error)
+
     def _fill_table(self, comparison: Comparison) -> None:
         self.table.setRowCount(len(comparison.rows))
         self.table.setColumnCount(1 + len(comparison.labels))
         self.table.setHorizontalHeaderLabels(["", *comparison.labels])
         bold = QFont()
         bold.setBold(True)
+        theme = current_theme()
+        differs = DIFFERS_DARK_BRUSH if theme == DARK else DIFFERS_BRUSH
         for row, entry in enumerate(comparison.rows):
             self.table.setItem(row, 0, QTableWidgetItem(entry.label))
             for column, value in enumerate(entry.values, start=1):
                 item = QTableWidgetItem(value)
                 if entry.differs:
-                    item.setBackground(DIFFERS_BRUSH)
+                    item.setBackground(differs)
+                    item.setForeground(DIFFERS_TEXT[theme])  # readable on it, light theme or dark
                     item.setFont(bold)
                     item.setToolTip("differs")
                 self.table.setItem(row, column, item)
@@ -259,7 +323,7 @@ class CompareWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._debounce.stop()
         self.lane.cancel()
-        self.pool.waitForDone(10_000)
+        self.pool.waitForDone(10_000)  # a report being written is finished first
         event.accept()
 
     # --- the two views move together -----------------------------------------------------------------

@@ -23,7 +23,8 @@ from unetviz.gui.inspect_dialog import InspectDialog
 from unetviz.gui.inspect_process import InspectCancelled, InspectFailed, InspectProcess
 from unetviz.gui.inspect_request import InspectRequest
 from unetviz.gui.text import plain_label
-from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report
+from unetviz.gui.theme import current_theme
+from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, themed
 
 if TYPE_CHECKING:
     from unetviz.gui.main_window import MainWindow
@@ -36,12 +37,14 @@ def inspect_work(process: InspectProcess, request: InspectRequest, report: Repor
     report("inspection", process.run(request, partial(report, "progress")))
 
 
-def draw_work(found: Inspection, view: str, render_svg: RenderSvg, started: float, report: Report) -> None:
+def draw_work(
+    found: Inspection, view: str, render_svg: RenderSvg, started: float, report: Report, theme: str = "light"
+) -> None:
     from unetviz.draw.graph import build_graph
     from unetviz.gui.paper_view import PAPER, paper_diagram
 
     if view == PAPER:
-        report("diagram", paper_diagram(found, None, started))
+        report("diagram", paper_diagram(found, None, started, theme))
         return
     graph = build_graph(found, view)
     report("diagram", Diagram(view, graph, render_svg(graph), None, time.perf_counter() - started))
@@ -198,8 +201,9 @@ class InspectController(QObject):
     def redraw(self) -> None:
         """Draw the shown inspection in the window's current view (a view switch)."""
         if self.shown is not None:
-            work = partial(draw_work, self.shown, self.window.view_name, self.window.worker.render_svg,
-                           time.perf_counter())  # fmt: skip
+            theme = current_theme()
+            work = partial(draw_work, self.shown, self.window.view_name, themed(self.window.worker.render_svg, theme),
+                           time.perf_counter(), theme=theme)  # fmt: skip
             self.draws.submit(work)
 
     def open_matched(self) -> bool:

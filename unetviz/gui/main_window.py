@@ -29,12 +29,14 @@ from unetviz.gui.layer_table import LayerTable
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
 from unetviz.gui.text import app_message
+from unetviz.gui.theme import ThemeWatcher
+from unetviz.gui.trace_progress import TraceProgress
 from unetviz.gui.worker import Analysed, Diagram, Traced, Unanalysable, UpdateWorker
 
 if TYPE_CHECKING:
     from unetviz.network.trace_records import TraceResult
 
-DEBOUNCE_MS = 150
+DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
 ERROR_STATUS_MS = 15_000
 TRACES_KEPT = 16  # verdicts remembered per (config, device): a view switch or an undo shows one at once
 
@@ -105,6 +107,8 @@ class MainWindow(QMainWindow):
         self.commands = WindowActions(self)
         self.commands.fill_recent(settings.recent_files())
         self.busy_label, self.timing_label = QLabel(), QLabel()
+        self.trace_progress = TraceProgress(self.worker, self.commands.cancel_trace)  # busy bar, time, Cancel
+        self.statusBar().addPermanentWidget(self.trace_progress)
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.timing_label)
 
@@ -114,6 +118,7 @@ class MainWindow(QMainWindow):
         self._debounce.timeout.connect(self.request_update)
         self.autosave = Autosave(settings.folder / AUTOSAVE_NAME, parent=self)
         self._connect()
+        self.theme = ThemeWatcher([self.diagram], self.request_update, parent=self)  # light or dark, as the system
         self.update_title()
         if remember:  # a session runs: until the clean close, the autosave is what a crash leaves behind
             self.autosave.changed(cfg)
@@ -173,6 +178,14 @@ class MainWindow(QMainWindow):
         if self.analysis is not None and not self.inspector.active:
             self._start_trace(self.analysis, force=True)
 
+    def cancel_trace(self) -> None:
+        """Trace → Cancel: the running trace stops; its config can be traced again."""
+        if self.worker.traces.busy:
+            self.worker.cancel_trace()
+            self._tracing = None
+            self.summary.set_trace_status("cancelled (press Trace to run it again)")
+            self.statusBar().showMessage("trace cancelled", ERROR_STATUS_MS)
+
     def _start_trace(self, analysis: Analysis, force: bool = False) -> None:
         if analysis.shapes.failure:  # a strict join of unequal sizes: reported by the analysis, not traced
             failed = next((layer.name for layer in analysis.layers if layer.error), "a join")
@@ -193,7 +206,7 @@ class MainWindow(QMainWindow):
         device = self.commands.device.currentText()
         if self._tracing == (cfg, device):
             first = "; the first one loads torch, a few seconds" if not self.worker.tracer.started else ""
-            return f"running on {device}…{first}"
+            return f"tracing on {device}… (the previous result is hidden until it ends){first}"
         if self.auto_trace and device != "cpu":
             return "waiting for the diagram"
         return "not run (press Trace)"
@@ -212,6 +225,7 @@ class MainWindow(QMainWindow):
         if self.compare_window is None:
             self.compare_window = CompareWindow(a, b, render_svg=self.worker.render_svg, parent=self)
             self.compare_window.setWindowIcon(app_icon())
+            self.compare_window.a_replaced.connect(lambda cfg: self.document.edit(cfg, "Swap A and B"))
         else:
             self.compare_window.set_a(a)
             self.compare_window.set_b(b)

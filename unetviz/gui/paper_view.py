@@ -28,7 +28,9 @@ def bar_id(index: int) -> str:
     return f"bar{index}"
 
 
-def paper_diagram(analysis: Analysis | Inspection, config: UNetConfig | None, started: float) -> Diagram:
+def paper_diagram(
+    analysis: Analysis | Inspection, config: UNetConfig | None, started: float, theme: str = "light"
+) -> Diagram:
     """The paper figure of a config's analysis or of an inspected model, ready to show; a model that cannot be
     drawn so (no U) raises a one-line RenderError, shown where the app shows drawing errors."""
     from unetviz.draw.paper_svg import for_qt, to_svg
@@ -42,7 +44,7 @@ def paper_diagram(analysis: Analysis | Inspection, config: UNetConfig | None, st
         figure = paper_figure(analysis)
     except ConfigError as exc:
         raise RenderError(" ".join(str(exc).split())) from exc
-    svg = for_qt(to_svg(figure)).encode("utf-8")
+    svg = for_qt(to_svg(figure, theme)).encode("utf-8")
     graph = bar_graph(figure, [layer.name for layer in analysis.layers])
     return Diagram(PAPER, graph, svg, config, time.perf_counter() - started, figure)
 

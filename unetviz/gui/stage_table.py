@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError
 from unetviz.core.plan import StagePlan
-from unetviz.gui.marks import INVALID_COLOUR
+from unetviz.gui.marks import invalid_colours
 from unetviz.gui.stage_values import (
     COLUMN,
     COLUMNS,
@@ -46,7 +46,6 @@ from unetviz.gui.text import tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 DEFAULT_BRUSH = QBrush(QColor("#707070"))
-INVALID_BRUSH = QBrush(INVALID_COLOUR)
 # Only fields that may be null have a default to go back to (kernel_size and convs_per_block are always set).
 RESETTABLE = {"widths", "strides", "encoder_first_widths", "decoder_convs_per_block", "up_kernel_size",
               "up_widths", "decoder_kernel_size", "decoder_widths"}  # fmt: skip
@@ -199,8 +198,8 @@ class StageTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         error = self.marked(row, column.key)
-        if role == Qt.ItemDataRole.BackgroundRole and error is not None:
-            return INVALID_BRUSH
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and error is not None:
+            return QBrush(invalid_colours()[role == Qt.ItemDataRole.ForegroundRole])  # readable light or dark
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(str(error)) if error is not None else column.tip
         defaulted = bad is None and self._fields[column.field] is None

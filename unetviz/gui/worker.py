@@ -20,6 +20,8 @@ from unetviz.core.analysis import Analysis, analyze
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError
 from unetviz.core.tiles import ValidSizes, valid_sizes_per_axis
+from unetviz.draw.theme import LIGHT
+from unetviz.gui.theme import current_theme
 from unetviz.gui.tracer import TraceProcess
 
 if TYPE_CHECKING:
@@ -166,14 +168,25 @@ class Lane(QObject):
             self.busy_changed.emit(False)
 
 
-def default_render_svg(graph: Graph) -> bytes:
+def default_render_svg(graph: Graph, theme: str = LIGHT) -> bytes:
     from unetviz.draw.render import render
 
-    return render(graph, "svg", engine="auto")
+    return render(graph, "svg", engine="auto", theme=theme)
+
+
+def themed(render_svg: RenderSvg, theme: str) -> RenderSvg:
+    """The built-in renderer in `theme`; a renderer of one's own (a test's) draws as it likes."""
+    return partial(default_render_svg, theme=theme) if render_svg is default_render_svg else render_svg
 
 
 def update_work(
-    cfg: UNetConfig, view: str, known: Analysed | None, render_svg: RenderSvg, started: float, report: Report
+    cfg: UNetConfig,
+    view: str,
+    known: Analysed | None,
+    render_svg: RenderSvg,
+    started: float,
+    report: Report,
+    theme: str = LIGHT,
 ) -> None:
     """Analyse `cfg` (unless `known` is its analysis already) and draw `view`; report each as it is ready."""
     from unetviz.draw.graph import build_graph
@@ -190,7 +203,7 @@ def update_work(
     if view == "paper":  # laid out by unetviz, no Graphviz
         from unetviz.gui.paper_view import paper_diagram
 
-        report("diagram", paper_diagram(analysis, cfg, started))
+        report("diagram", paper_diagram(analysis, cfg, started, theme))
         return
     graph = build_graph(analysis, view)
     svg = render_svg(graph)
@@ -247,12 +260,26 @@ class UpdateWorker(QObject):
             lane.busy_changed.connect(self._emit_busy)
 
     def request_update(self, cfg: UNetConfig, view: str) -> int:
-        work = partial(update_work, cfg, view, self._last, self.render_svg, time.perf_counter())
+        theme = current_theme()  # read here, on the GUI thread: the job never looks at a widget or the palette
+        render = themed(self.render_svg, theme)
+        work = partial(update_work, cfg, view, self._last, render, time.perf_counter(), theme=theme)
         return self.updates.submit(work)
 
     def request_trace(self, analysis: Analysis, device: str) -> int:
         self._trace_device = device
         return self.traces.submit(partial(trace_work, self.tracer, analysis, device))
+
+    @property
+    def trace_device(self) -> str:
+        """The device of the newest trace requested."""
+        return self._trace_device
+
+    def cancel_trace(self) -> None:
+        """Stop the running trace now, as closing the app does: its child process is killed (the next trace starts
+        a new one), and whatever the job still reports is dropped."""
+        self.traces.cancel()
+        if self.traces.busy:
+            self.tracer.stop()
 
     def request_export(self, write: Callable[[], object]) -> int:
         return self.exports.submit(lambda report: report("exported", write()))
