@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from unetviz.core.records import size_text
 from unetviz.draw.text_metrics import ASCENT, DESCENT, text_width
 
-LABEL_SIZE = 11.0  # px: channels and sizes; 11 px on screen at 1:1 in the app
-LEGEND_SIZE = 11.0
+LABEL_SIZE = 8.5  # px: channels and sizes
+LEGEND_SIZE = 9.5
 GAP = 30.0  # between two bars of a row: the conv arrow and the next bar's size label
 ROW_GAP = 34.0  # below a row: the pool arrow, then the next row's channel labels
 MARGIN = 16.0
