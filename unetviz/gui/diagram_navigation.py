@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 
-ALONG_FLOW = {Qt.Key.Key_Right: 1, Qt.Key.Key_Left: -1}
-ACROSS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1}
+ALONG_FLOW: dict[int, int] = {Qt.Key.Key_Right.value: 1, Qt.Key.Key_Left.value: -1}
+ACROSS: dict[int, int] = {Qt.Key.Key_Down.value: 1, Qt.Key.Key_Up.value: -1}
 SIDEWAYS_WEIGHT = 2.0  # a node straight below beats a nearer one off to the side
 
 

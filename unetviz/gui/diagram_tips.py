@@ -45,8 +45,9 @@ def node_tip(node: Node, layers: dict[str, Layer]) -> str:
 def edge_tip(edge: Edge, graph: Graph, layers: dict[str, Layer]) -> str:
     titles = {n.id: n.title for n in graph.nodes}
     what = edge.label.strip() or EDGE_WORDS.get(edge.kind, edge.kind)
+    source, target = titles.get(edge.source, edge.source), titles.get(edge.target, edge.target)
     lines = [f"<b>{escape(what)}</b> ({escape(EDGE_WORDS.get(edge.kind, edge.kind))})",
-             f"{escape(titles.get(edge.source, edge.source))} → {escape(titles.get(edge.target, edge.target))}"]  # fmt: skip
+             f"{escape(source)} → {escape(target)}"]  # fmt: skip
     layer = operation_layer(edge, graph, layers)
     if layer is not None:
         lines.append(escape(_layer_text(layer)))

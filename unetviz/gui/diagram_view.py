@@ -9,8 +9,6 @@ highlighting and hit-testing follow whatever layout the renderer chose; the pape
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
@@ -43,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from unetviz.core.records import Layer
 from unetviz.draw.render import edge_id
+from unetviz.gui.diagram_boxes import mapped_boxes, node_boxes, smallest_font
 from unetviz.gui.diagram_clipboard import DRAG_MODIFIER, drag_mime, image_mime
 from unetviz.gui.diagram_navigation import is_arrow, next_node
 from unetviz.gui.diagram_overview import CORNER_GAP_PX, DiagramOverview
@@ -60,7 +59,6 @@ MAX_OPEN_ZOOM = 1.5  # filling the width stops here: a small drawing in a wide w
 SCENE_MARGIN = 24.0
 MIN_EDGE_HIT_PX = 10  # a straight edge's box is this thick on screen for the hover
 READABLE, FIT, FREE = "readable", "fit", "free"  # the zoom modes: how a resize or a new drawing is shown
-FONT_SIZE = re.compile(rb"font-size[=:]\s*\"?([0-9]*\.?[0-9]+)")
 
 
 class DiagramView(QGraphicsView):
@@ -128,11 +126,11 @@ class DiagramView(QGraphicsView):
         self._item, self._renderer, self.diagram = item, renderer, diagram
         rect = item.boundingRect()
         if diagram.figure is not None:  # the paper view: the figure's own bars, no look into the SVG
-            self.node_boxes = _mapped_boxes(renderer, rect, bar_boxes(diagram.figure))
+            self.node_boxes = mapped_boxes(renderer, rect, bar_boxes(diagram.figure))
         else:
-            self.node_boxes = _node_boxes(renderer, rect, [n.id for n in diagram.graph.nodes])
+            self.node_boxes = node_boxes(renderer, rect, [n.id for n in diagram.graph.nodes])
         edge_ids = [edge_id(i) for i in range(len(diagram.graph.edges))]
-        found = _node_boxes(renderer, rect, edge_ids)
+        found = node_boxes(renderer, rect, edge_ids)
         self.edge_boxes = {i: found[name] for i, name in enumerate(edge_ids) if name in found}
         view_box = renderer.viewBoxF()
         self._smallest_label = smallest_font(diagram.svg) * rect.width() / max(view_box.width(), 1e-9)
@@ -223,10 +221,10 @@ class DiagramView(QGraphicsView):
         self.setTransform(QTransform.fromScale(zoom, zoom))
         self._make_room()
 
-    def _make_room(self) -> None:
+    def _make_room(self, zoom: float | None = None) -> None:
         """While the overview shows, the scene reaches below the drawing by its height: every part of the
-        drawing can be scrolled clear of it."""
-        port, zoom = self.maximumViewportSize(), self.zoom()
+        drawing can be scrolled clear of it. `zoom`: the one about to be set (default: the present one)."""
+        port, zoom = self.maximumViewportSize(), zoom or self.zoom()
         drawing = self.drawing_rect
         too_big = drawing.width() * zoom > port.width() + 1 or drawing.height() * zoom > port.height() + 1
         room = (self.overview.height() + 2 * CORNER_GAP_PX) / zoom if too_big else 0.0
@@ -249,8 +247,8 @@ class DiagramView(QGraphicsView):
 
     def actual_size(self) -> None:
         self._mode = FREE
+        self._make_room(1.0)
         self.resetTransform()
-        self._make_room()
         self.overview.place()
         self.zoom_changed.emit(self.zoom())
 
@@ -262,8 +260,8 @@ class DiagramView(QGraphicsView):
         self._mode = FREE
         at = at if at is not None else self.viewport().rect().center()
         fixed = self.mapToScene(at)
+        self._make_room(target)  # before the scale: a later change of the scene rect would move the view
         self.scale(target / self.zoom(), target / self.zoom())
-        self._make_room()
         # Move the scroll bars so that `fixed` is back under `at` (where the scene is larger than the view).
         drift = self.mapFromScene(fixed) - at
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
@@ -395,41 +393,3 @@ class DiagramView(QGraphicsView):
         self._renderer.render(painter, QRectF(target.x() + (item.x() - scene.x()) * sx,
                                               target.y() + (item.y() - scene.y()) * sy,
                                               item.width() * sx, item.height() * sy))  # fmt: skip
-
-
-def smallest_font(svg: bytes) -> float:
-    """The smallest font size the SVG sets, in its own units (0 when it sets none)."""
-    sizes = [float(size) for size in FONT_SIZE.findall(svg)]
-    return min((size for size in sizes if size > 0), default=0.0)
-
-
-def _node_boxes(renderer: QSvgRenderer, item_rect: QRectF, node_ids: list[str]) -> dict[str, QRectF]:
-    """Each node's box in item (= scene) coordinates: SVG user units mapped from the viewBox onto the item."""
-    view_box = renderer.viewBoxF()
-    if view_box.isEmpty():
-        return {}
-    sx, sy = item_rect.width() / view_box.width(), item_rect.height() / view_box.height()
-    boxes = {}
-    for node_id in node_ids:
-        if not renderer.elementExists(node_id):
-            continue
-        # boundsOnElement leaves out the parents' transforms (Graphviz translates its top group).
-        box = renderer.transformForElement(node_id).mapRect(renderer.boundsOnElement(node_id))
-        boxes[node_id] = QRectF(
-            (box.x() - view_box.x()) * sx, (box.y() - view_box.y()) * sy, box.width() * sx, box.height() * sy
-        )
-    return boxes
-
-
-def _mapped_boxes(
-    renderer: QSvgRenderer, item_rect: QRectF, known: dict[str, tuple[float, float, float, float]]
-) -> dict[str, QRectF]:
-    """Boxes given in SVG user units (x, y, w, h), mapped from the viewBox onto the item as `_node_boxes` does."""
-    view_box = renderer.viewBoxF()
-    if view_box.isEmpty():
-        return {}
-    sx, sy = item_rect.width() / view_box.width(), item_rect.height() / view_box.height()
-    return {
-        node_id: QRectF((x - view_box.x()) * sx, (y - view_box.y()) * sy, w * sx, h * sy)
-        for node_id, (x, y, w, h) in known.items()
-    }
