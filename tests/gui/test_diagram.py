@@ -62,6 +62,7 @@ def test_layers_view_links_single_layers(qtbot: QtBot, window: MainWindow) -> No
 
 def test_zoom_fit_and_actual_size(qtbot: QtBot, window: MainWindow) -> None:
     view = window.diagram
+    window.commands.fit.trigger()
     fitted = view.zoom()
     window.commands.zoom_in.trigger()
     assert abs(view.zoom() - fitted * ZOOM_STEP) < 1e-9
@@ -78,7 +79,7 @@ def test_zoom_fit_and_actual_size(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_wheel_zooms_around_the_cursor(qtbot: QtBot, window: MainWindow) -> None:
     view = window.diagram
-    window.commands.actual_size.trigger()  # larger than the viewport: a fitted scene is centred, not anchored
+    view.zoom_by(2.0)  # larger than the viewport both ways: a scene that fits is centred, not anchored
     view.centerOn(view.node_boxes["enc1"].center())
     cursor = node_centre(window, "enc1") + QPoint(7, 5)
     before = view.mapToScene(cursor)

@@ -109,6 +109,8 @@ def test_clicking_a_bar_selects_its_layer_rows_and_back(qtbot: QtBot, make_windo
 def test_zoom_and_fit_work_on_the_paper_figure(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = paper_window(qtbot, make_window, load_preset("ronneberger2015"))
     view = window.diagram
+    assert view.label_px() >= 11  # it opens readable (and scrolls); Fit shows it whole
+    window.commands.fit.trigger()
     fitted = view.zoom()
     window.commands.zoom_in.trigger()
     assert view.zoom() > fitted * 1.2
@@ -116,6 +118,7 @@ def test_zoom_and_fit_work_on_the_paper_figure(qtbot: QtBot, make_window: MakeWi
     assert view.zoom() == 1.0
     window.commands.fit.trigger()
     assert abs(view.zoom() - fitted) < 1e-6
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().maximum() == 0, timeout=2000)  # the bars of 1:1 go
     shown = view.mapToScene(view.viewport().rect()).boundingRect()
     assert shown.contains(view.node_boxes[bar_id(0)]) and shown.contains(view.node_boxes[bar_id(31)])
 

@@ -25,6 +25,8 @@ ENGINES = ("auto", "system", "embedded")
 FORMATS = ("svg", "png", "pdf", "dot", "json")
 FONT = "Arial"  # measured by graphviz-pure's built-in metrics; Liberation Sans/Arimo stand in on Linux
 PAD_IN = 0.3  # the graph's pad attribute, on every side
+DETAIL_PT = 11  # the smallest label (detail lines, edge labels, legend): 11 px on screen at 1:1 in the app
+SUBTITLE_CHARS = 56  # a longer subtitle breaks at its " · " so that it does not set the drawing's width
 MAX_PNG_PIXELS = 100_000_000  # 400 MB of RGBA while drawing; a poster at 300 dpi is ~30 megapixels
 
 FILL = {
@@ -51,9 +53,9 @@ ALERT_COLOUR = "#e00000"
 def _label(node: Node) -> str:
     title = f'<FONT POINT-SIZE="13"><B>{html.escape(node.title)}</B></FONT>'
     lines = [html.escape(node.lines[0])] if node.lines else []
-    lines += [f'<FONT POINT-SIZE="10" COLOR="#333333">{html.escape(line)}</FONT>' for line in node.lines[1:]]
+    lines += [f'<FONT POINT-SIZE="{DETAIL_PT}" COLOR="#333333">{html.escape(line)}</FONT>' for line in node.lines[1:]]
     if node.alert:
-        lines.append(f'<FONT POINT-SIZE="10" COLOR="{ALERT_COLOUR}"><B>{html.escape(node.alert)}</B></FONT>')
+        lines.append(f'<FONT POINT-SIZE="{DETAIL_PT}" COLOR="{ALERT_COLOUR}"><B>{html.escape(node.alert)}</B></FONT>')
     return "<" + "<BR/>".join([title, *lines]) + ">"
 
 
@@ -75,7 +77,8 @@ def to_dot(graph: Graph, theme: str = LIGHT) -> str:
     """Deterministic DOT: the same graph always gives the same bytes; `theme` "dark" recolours it (same layout)."""
     check_theme(theme)
     dot = graphviz.Digraph("unet", comment=f"unetviz {graph.view} view")
-    title = f'<<FONT POINT-SIZE="16"><B>{html.escape(graph.title)}</B></FONT><BR/>{html.escape(graph.subtitle)}>'
+    subtitle = "<BR/>".join(html.escape(line) for line in _wrapped(graph.subtitle))
+    title = f'<<FONT POINT-SIZE="16"><B>{html.escape(graph.title)}</B></FONT><BR/>{subtitle}>'
     dot.attr(
         "graph",
         rankdir="TB",
@@ -89,7 +92,7 @@ def to_dot(graph: Graph, theme: str = LIGHT) -> str:
         pad=str(PAD_IN),
     )
     dot.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="11", margin="0.18,0.08")
-    dot.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.8")
+    dot.attr("edge", fontname=FONT, fontsize=str(DETAIL_PT), arrowsize="0.8")
     if graph.view == "layers":
         _layers_body(dot, graph)
     else:
@@ -100,8 +103,8 @@ def to_dot(graph: Graph, theme: str = LIGHT) -> str:
     if graph.view == "layers":
         _layers_ranks(dot, graph)
     rising = _rising_nodes(graph)
-    for edge in graph.edges:
-        attrs = _edge_attrs(edge, graph.view)
+    for index, edge in enumerate(graph.edges):
+        attrs = {**_edge_attrs(edge, graph.view), "id": edge_id(index)}  # the app's hover finds it by this id
         if edge.kind not in ("skip", "fail") and edge.target in rising:
             # drawn upwards: written target -> source so dot ranks the decoder above its input
             dot.edge(edge.target, edge.source, dir="back", **attrs)
@@ -112,6 +115,22 @@ def to_dot(graph: Graph, theme: str = LIGHT) -> str:
         return dot.source
     head, brace, body = recolour(dot.source).partition("{\n")  # text without a colour of its own: light ink
     return f'{head}{brace}\tgraph [fontcolor="{DARK_INK}"]\n\tnode [fontcolor="{DARK_INK}"]\n{body}'
+
+
+def edge_id(index: int) -> str:
+    """The SVG id of the graph's edge `index` (its place in Graph.edges)."""
+    return f"edge{index}"
+
+
+def _wrapped(subtitle: str) -> list[str]:
+    """The subtitle in lines of at most SUBTITLE_CHARS, broken at its " · " separators only."""
+    lines: list[str] = []
+    for part in subtitle.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= SUBTITLE_CHARS:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def _node_attrs(node: Node, view: str) -> dict[str, str]:
@@ -195,7 +214,7 @@ def _legend(dot: graphviz.Digraph, graph: Graph) -> None:
     table = (
         f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="2"><B>legend</B></TD></TR>{rows}</TABLE>>'
     )
-    dot.node("legend", table, id="legend", shape="box", style="rounded", color="#bbbbbb", fontsize="10")
+    dot.node("legend", table, id="legend", shape="box", style="rounded", color="#bbbbbb", fontsize=str(DETAIL_PT))
     if graph.view == "u":
         with dot.subgraph() as bottom:
             bottom.attr(rank="same")

@@ -56,6 +56,9 @@ class WindowActions:
         self.zoom_out = self._action("Zoom &out", diagram.zoom_out, "Ctrl+-")
         self.fit = self._action("&Fit to window", diagram.fit, "Ctrl+0")
         self.actual_size = self._action("&Actual size (1:1)", diagram.actual_size, "Ctrl+1")
+        self.copy_image = self._action("&Copy diagram as image", diagram.copy_image, "Ctrl+Shift+C")
+        self.copy_image.setToolTip("SVG and PNG on the clipboard; Ctrl+drag the diagram to drop it as a file")
+        diagram.context_actions = [self.copy_image, self.export_diagram, self.fit, self.actual_size]
         self.trace = self._action("&Trace", window.trace_now, "Ctrl+T")
         self.trace.setToolTip("run a dummy input through the real model and compare its sizes with the formulas")
         self.cancel_trace = self._action("&Cancel trace", window.cancel_trace, "Ctrl+.")
@@ -113,6 +116,8 @@ class WindowActions:
         file_menu.addAction(self.quit)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo, self.redo])
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.copy_image)
         view_menu = bar.addMenu("&View")
         view_menu.addActions(list(self.view_actions.values()))
         view_menu.addSeparator()

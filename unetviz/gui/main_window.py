@@ -95,12 +95,16 @@ class MainWindow(QMainWindow):
         )
         # The config dock runs the full height, so its most used fields and the stage table fit at 1280×800.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # The diagram takes the full width right of the config (its labels readable at 1:1); the summary sits
+        # beside the layers table under it.
         self.docks = [
             self._dock("config", "Configuration", form_scroll, Qt.DockWidgetArea.LeftDockWidgetArea),
-            self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea),
             self._dock("layers", "Layers", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]
-        self.resizeDocks(self.docks[:2], [380, 330], Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.docks[2], self.docks[1], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks[0]], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks[2], self.docks[1]], [520, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2]], [240], Qt.Orientation.Vertical)
         self.files = FileController(self)
         self.inspector = InspectController(self)  # File → Inspect a model: shown read-only instead of the config
@@ -271,6 +275,7 @@ class MainWindow(QMainWindow):
             analysis = Analysis(analysis.shapes, known)
         self.analysis = analysis
         self._last_good = analysis.config
+        self.diagram.layers = {layer.name: layer for layer in analysis.layers}  # the tooltips' formulas
         self.table.set_analysis(analysis)
         self.summary.set_trace_status(self._trace_status(analysis.config))
         self.summary.set_analysis(analysis, analysed.valid_sizes)
