@@ -113,6 +113,72 @@ def depth_growth() -> dict[str, float]:
     return out
 
 
+def size_growth() -> dict[str, dict[str, dict[str, float]]]:
+    """The analytic engine, the meta trace and torchinfo.summary as the input grows: 64²…8192² (milesial) and
+    16³…256³ (unet3d); medians of 5, ms."""
+    from unetviz.core.config import load_config
+    from unetviz.core.shapes import analyze_shapes
+    from unetviz.network.trace import trace
+
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for preset, sizes, dims in (("milesial", (64, 256, 1024, 4096, 8192), 2), ("unet3d", (16, 32, 64, 128, 256), 3)):
+        base = load_config(preset)
+        series: dict[str, dict[str, float]] = {"analytic": {}, "trace": {}, "torchinfo": {}}
+        for size in sizes:
+            cfg = base.replace(input_size=(size,) * dims)
+            shapes = analyze_shapes(cfg)
+            peer = _torchinfo_alone(cfg)
+            trace(cfg, shapes, "meta", cross_check=False)
+            series["analytic"][str(size)] = statistics.median(
+                _ms(functools.partial(analyze_shapes, cfg)) for _ in range(5)
+            )
+            series["trace"][str(size)] = statistics.median(
+                _ms(functools.partial(trace, cfg, shapes, "meta", cross_check=False)) for _ in range(5)
+            )
+            series["torchinfo"][str(size)] = statistics.median(_ms(peer) for _ in range(5))
+        out[f"{preset} {'²' if dims == 2 else '³'}"] = series
+    return out
+
+
+def plot_svg(results: dict[str, Any]) -> str:
+    """A small line chart (log y) of the growth curves: depth, and input size per preset."""
+    import math
+
+    panels = [("valid-size search by depth", {"search": results["depth"]})]
+    panels += [(f"{name} by input size", series) for name, series in results.get("growth", {}).items()]
+    colours = {"search": "#0072B2", "analytic": "#009E73", "trace": "#0072B2", "torchinfo": "#D55E00"}
+    w, h, pad = 300, 200, 40
+    parts = []
+    for i, (title, series) in enumerate(panels):
+        x0 = i * (w + pad) + pad
+        values = [v for s in series.values() for v in s.values() if v > 0]
+        lo, hi = math.log10(min(values)), math.log10(max(values)) + 1e-9
+        keys = list(next(iter(series.values())))
+        parts.append(f'<text x="{x0}" y="20" font-size="12">{title} (ms, log)</text>')
+        parts.append(f'<rect x="{x0}" y="30" width="{w}" height="{h}" fill="none" stroke="#999"/>')
+        for j, key in enumerate(keys):
+            x = x0 + w * j / max(1, len(keys) - 1)
+            parts.append(f'<text x="{x:.1f}" y="{30 + h + 14}" font-size="9" text-anchor="middle">{key}</text>')
+        for k, (name, points) in enumerate(series.items()):
+            coords = []
+            for j, key in enumerate(keys):
+                v = max(points[key], 10**lo)
+                coords.append(
+                    f"{x0 + w * j / max(1, len(keys) - 1):.1f},{30 + h - h * (math.log10(v) - lo) / (hi - lo):.1f}"
+                )
+            colour = colours.get(name, "#333")
+            parts.append(f'<polyline points="{" ".join(coords)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            parts.append(f'<text x="{x0 + 6}" y="{48 + 12 * k}" font-size="10" fill="{colour}">{name}</text>')
+        parts.append(f'<text x="{x0}" y="{30 + h + 28}" font-size="9">{10**lo:.2g} … {10**hi:.3g} ms</text>')
+    width = len(panels) * (w + pad) + pad
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h + 80}" viewBox="0 0 {width} {h + 80}" '
+        f'font-family="Liberation Sans"><rect width="{width}" height="{h + 80}" fill="white"/>'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
 TORCHINFO_SCRIPT = """
 import torch, torchinfo
 from unetviz.core.config import load_config
@@ -150,6 +216,10 @@ def _print(results: dict[str, Any]) -> None:
     for key, value in results["render"].items():
         print(f"  {key:14s} {value['median']:8.2f}")
     print("\nvalid-size search by depth (ms): " + ", ".join(f"{d}: {v:.2f}" for d, v in results["depth"].items()))
+    for name, series in results.get("growth", {}).items():
+        print(f"\n{name} by input size (ms, median of 5)")
+        for what, points in series.items():
+            print(f"  {what:10s} " + ", ".join(f"{k}: {v:.2f}" for k, v in points.items()))
     if "cold" in results:
         cold = results["cold"]
         print(f"\ncold CLI (ms, median): unetviz {cold['ms']['unetviz']['median']:.0f}, torchinfo script "
@@ -161,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40, help="interleaved rounds per measurement (default 40)")
     parser.add_argument("--cold", action="store_true", help="also time cold CLI processes (slow)")
     parser.add_argument("--json", metavar="FILE", help="write every figure here as JSON")
+    parser.add_argument("--growth", action="store_true", help="also time growing inputs (64²…8192², 16³…256³)")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw the growth curves here (implies --growth)")
     args = parser.parse_args(argv)
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -169,9 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     results["trace"] = trace_rounds(args.rounds)
     results["render"] = render_times(args.rounds)
     results["depth"] = depth_growth()
+    if args.growth or args.plot:
+        results["growth"] = size_growth()
     if args.cold:
         results["cold"] = cold_cli(max(3, args.rounds // 10))
     _print(results)
+    if args.plot:
+        from unetviz.draw.paper_svg import svg_to_png
+        from unetviz.report.export import write_bytes
+
+        write_bytes(args.plot, svg_to_png(plot_svg(results), 110))
     if args.json:
         from unetviz.report.export import write_text
 
