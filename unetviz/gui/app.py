@@ -118,10 +118,28 @@ def open_window(
             cfg = recovered.config
             notes.append("restored the config you were editing when unetviz last stopped without closing")
     window = MainWindow(cfg, settings, auto_trace=auto_trace, remember=remember)
+    if not explicit and remember:
+        _relink(window, settings)
     message = "; ".join(note for note in notes if note)
     if message:
         window.statusBar().showMessage(message)
     return window
+
+
+def _relink(window: MainWindow, settings: AppSettings) -> None:
+    """The last config's file, linked again: Save writes there, and the title names it."""
+    from unetviz.core.config import config_from_file
+    from unetviz.core.json_files import read_json
+
+    path = settings.last_path()
+    if path is None:
+        return
+    try:
+        saved = config_from_file(read_json(path, "config"), path) == window.document.config
+    except (ConfigError, OSError):  # no longer a readable unetviz config: the link goes, the config stays
+        settings.set_last_path(None)
+        return
+    window.document.relink(path, saved)
 
 
 def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int], with_trace: bool) -> int:

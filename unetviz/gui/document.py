@@ -89,6 +89,14 @@ class ConfigDocument(QObject):
         self._config = cfg
         self.changed.emit(cfg)  # even the same config: views drop what they showed instead (a half-typed cell)
 
+    def relink(self, path: Path, saved: bool) -> None:
+        """A restart: the config is linked to its file again, unsaved when it differs from the file's."""
+        self._set_path(path)
+        if saved:
+            self.undo_stack.setClean()
+        else:
+            self.undo_stack.resetClean()  # no step to undo back to a clean state: dirty until saved
+
     def mark_saved(self, path: Path) -> None:
         self._set_path(path)
         self.undo_stack.setClean()
