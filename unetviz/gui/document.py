@@ -27,7 +27,8 @@ class _Snapshot(QUndoCommand):
         self._document = document
         self.before = before
         self.after = after
-        fields = changed_fields(before, after)
+        # The name that marks a preset as edited comes with the first edit: it is not a field of its own.
+        fields = [f for f in changed_fields(before, after) if f != "name"] or ["name"]
         # Spinning depth 4→5→6 is one edit to undo; a preset or Reset changes many fields and stays separate.
         self.merge_key = fields[0] if len(fields) == 1 else None
 

@@ -296,7 +296,8 @@ class MainWindow(QMainWindow):
     def _blame_the_edit(self, cfg: UNetConfig, error: ConfigError) -> ConfigError:
         """Raising depth can make the input collapse: the field to fix is the one just changed, not the input."""
         changed = changed_fields(self._last_good, cfg) if self._last_good is not None else ()
-        if len(changed) != 1 or changed[0] == error.field or changed[0] == "name":
+        changed = tuple(f for f in changed if f != "name")  # "(edited)" comes with the first edit of a preset
+        if len(changed) != 1 or changed[0] == error.field:
             return error
         field, value = changed[0], getattr(cfg, changed[0])
         shown = list(value) if isinstance(value, tuple) else value
