@@ -50,7 +50,8 @@ def test_the_fields_that_shape_the_u_are_on_screen_at_1280x800(
     assert inside_viewport(window, form.stages.view)
     for button in (form.stages.fill_button, form.stages.copy_button, form.stages.reset_button, form.reset_button):
         assert inside_viewport(window, button), button.text()  # never clipped on the right
-    assert form.width() <= form.parentWidget().width()  # no sideways scrolling, 3D form included
+    viewport = form.parentWidget()
+    assert viewport is not None and form.width() <= viewport.width()  # no sideways scrolling, 3D form included
 
 
 def test_summary_stays_readable_at_1066x666(qtbot: QtBot, make_window: MakeWindow) -> None:
