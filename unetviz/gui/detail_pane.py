@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 from unetviz.core.records import Layer
 from unetviz.core.shapes import BYTES_PER_VALUE
 from unetviz.gui.layer_table import LayerTableModel
+from unetviz.gui.text import unbroken
 from unetviz.report.tables import human, shape_text
 
 HINT = "Click a node, a bar or a layer row to see its layers here."
@@ -88,7 +89,7 @@ class DetailPane(QScrollArea):
 
     def _layer_html(self, layer: Layer) -> str:
         rows = [
-            ("input → output", f"{shape_text(layer.in_shape)} → {shape_text(layer.out_shape)}"),
+            ("input → output", f"{unbroken(shape_text(layer.in_shape))} → {unbroken(shape_text(layer.out_shape))}"),
             ("formula", layer.formula or "—"),
             ("params", f"{layer.params:,}"),
             ("mult-adds", f"{layer.mult_adds:,}" + (f" ({human(layer.mult_adds)})" if layer.mult_adds >= 1000 else "")),

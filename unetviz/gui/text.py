@@ -38,6 +38,11 @@ def tooltip(text: str) -> str:
     return f"<p>{escape(text, quote=False)}</p>" if GuiQt.mightBeRichText(text) else text
 
 
+def unbroken(text: str) -> str:
+    """A shape ("64 × 568×568") that wraps as one word: a line breaks between shapes, not inside one."""
+    return text.replace(" ", "\u00a0")
+
+
 def app_message(text: str) -> str:
     """A message as the app says it: the Summary, the form and the Device box instead of a command line, and
     "default" for JSON's null (a per-stage field left to follow the others)."""
