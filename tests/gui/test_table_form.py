@@ -135,6 +135,20 @@ def test_an_edited_preset_says_so_until_named(qtbot: QtBot, make_window: MakeWin
     assert window.document.config.name == "deeper"
 
 
+def test_a_preset_changed_on_the_command_line_opens_as_edited(qtbot: QtBot, settings: AppSettings) -> None:
+    from unetviz.cli import build_parser
+
+    args = build_parser().parse_args(["gui", "--preset", "ronneberger2015", "--set", "depth=3"])
+    window = open_window(args, settings, auto_trace=False)
+    qtbot.addWidget(window)
+    assert window.document.config.name == "ronneberger2015 (edited)" and "(edited)" in window.windowTitle()
+    window.worker.shutdown()
+    plain = open_window(build_parser().parse_args(["gui", "--preset", "unet3d"]), settings, auto_trace=False)
+    qtbot.addWidget(plain)
+    assert plain.document.config == load_preset("unet3d")
+    plain.worker.shutdown()
+
+
 def test_messages_speak_the_apps_words(qtbot: QtBot, window: MainWindow) -> None:
     assert app_message("strides: allowed: null (2 on every axis)") == "strides: allowed: default (2 on every axis)"
     assert app_message('name: "null": allowed') == 'name: "null": allowed'  # the user's text is theirs

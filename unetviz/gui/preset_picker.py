@@ -60,13 +60,20 @@ class PresetPicker(QComboBox):
             self.setCurrentIndex(index)
 
     def edited_name(self, cfg: UNetConfig) -> str:
-        """The name an edit gives `cfg`: "ronneberger2015 (edited)" once it differs from that preset, and the
-        preset's own name again when the edits bring it back, so the title, the diagram and the export names never
-        pass an edited preset off as the paper's. Any other name is the user's and stays."""
+        """The name an edit gives `cfg` (see `edited_name`), each preset read once."""
         base = cfg.name.removesuffix(EDITED)
         if base not in self._presets:
             return cfg.name
         preset = self._presets[base]
         if preset is None:
             preset = self._presets[base] = load_preset(base)
-        return base if cfg.replace(name=preset.name) == preset else base + EDITED
+        return edited_name(cfg, preset)
+
+
+def edited_name(cfg: UNetConfig, preset: UNetConfig) -> str:
+    """The name `cfg`, a preset or an edit of it, goes by: "ronneberger2015 (edited)" once it differs from that
+    preset, and the preset's own name again when the edits bring it back, so the title, the diagram and the export
+    names never pass an edited preset off as the paper's. Any other name is the user's and stays."""
+    if cfg.name.removesuffix(EDITED) != preset.name:
+        return cfg.name
+    return preset.name if cfg.replace(name=preset.name) == preset else preset.name + EDITED
