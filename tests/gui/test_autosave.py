@@ -73,7 +73,7 @@ def test_an_edit_survives_kill_9_and_the_next_start_says_so(
     out = run_session(settings_dir, "kill", "--preset", "small")
     assert out.returncode == -signal.SIGKILL, out.stderr
     window = start(qtbot, opened)
-    assert window.document.config == load_preset("small").replace(depth=2)
+    assert window.document.config == load_preset("small").replace(depth=2, name="small (edited)")
     assert RESTORED in window.statusBar().currentMessage()
     window.close()  # a clean close: the start after it has nothing to restore
     again = start(qtbot, opened)
@@ -83,7 +83,7 @@ def test_an_edit_survives_kill_9_and_the_next_start_says_so(
 def test_sigterm_closes_like_the_close_button(qtbot: QtBot, settings_dir: Path, opened: list[MainWindow]) -> None:
     out = run_session(settings_dir, "term", "--preset", "small")
     assert out.returncode == 0 and out.stdout == "closed\n", out.stderr
-    assert AppSettings().last_config() == load_preset("small").replace(depth=2)
+    assert AppSettings().last_config() == load_preset("small").replace(depth=2, name="small (edited)")
     assert json.loads((settings_dir / AUTOSAVE_NAME).read_text())["clean"] is True
     window = start(qtbot, opened)
     assert window.document.config.depth == 2 and window.statusBar().currentMessage() == ""

@@ -24,7 +24,9 @@ def test_save_open_round_trip(qtbot: QtBot, make_window: MakeWindow, tmp_path: P
     edited = window.document.config
     target = tmp_path / "mine.json"
     assert window.files.save_to(target)
-    assert load_config(target) == edited.replace(name=edited.name)
+    assert edited.name == "small (edited)"
+    edited = edited.replace(name="mine")  # saved under a name: an edited preset takes its file's name
+    assert load_config(target) == edited and window.document.config == edited
     assert not window.isWindowModified() and "(mine.json)" in window.windowTitle()
     window.files.new_from_preset("unet3d")
     assert window.document.config == load_preset("unet3d") and window.document.path is None

@@ -117,7 +117,7 @@ def test_editing_the_form_goes_back_to_the_config(qtbot: QtBot, window: MainWind
     assert window.table.model.rowCount() == len(found.layers)
     if how == "edit":  # the form is the user's config: an edit goes back to it
         window.form.spins["base_width"].setValue(before.base_width * 2)
-        expected = before.replace(base_width=before.base_width * 2)
+        expected = before.replace(base_width=before.base_width * 2, name=f"{before.name} (edited)")
     else:  # the preset the config already is: nothing changes but the mode
         window.form.preset.set_preset(before.name)
         window.form.preset.activated.emit(window.form.preset.currentIndex())

@@ -117,11 +117,40 @@ def open_window(
         if recovered.config is not None and not explicit:
             cfg = recovered.config
             notes.append("restored the config you were editing when unetviz last stopped without closing")
-    window = MainWindow(cfg, settings, auto_trace=auto_trace, remember=remember)
+    window = MainWindow(_marked_edited(cfg), settings, auto_trace=auto_trace, remember=remember)
+    if not explicit and remember:
+        _relink(window, settings)
     message = "; ".join(note for note in notes if note)
     if message:
         window.statusBar().showMessage(message)
     return window
+
+
+def _marked_edited(cfg: UNetConfig) -> UNetConfig:
+    """`--preset ronneberger2015 --set depth=3` opens as "ronneberger2015 (edited)", as an edit in the form would."""
+    from unetviz.core.config import load_preset, preset_names
+    from unetviz.gui.preset_picker import EDITED, edited_name
+
+    base = cfg.name.removesuffix(EDITED)
+    if base not in preset_names():
+        return cfg
+    return cfg.replace(name=edited_name(cfg, load_preset(base)))
+
+
+def _relink(window: MainWindow, settings: AppSettings) -> None:
+    """The last config's file, linked again: Save writes there, and the title names it."""
+    from unetviz.core.config import config_from_file
+    from unetviz.core.json_files import read_json
+
+    path = settings.last_path()
+    if path is None:
+        return
+    try:
+        saved = config_from_file(read_json(path, "config"), path) == window.document.config
+    except (ConfigError, OSError):  # no longer a readable unetviz config: the link goes, the config stays
+        settings.set_last_path(None)
+        return
+    window.document.relink(path, saved)
 
 
 def _screenshot(app: QApplication, window: MainWindow, path: str, size: tuple[int, int], with_trace: bool) -> int:

@@ -107,7 +107,7 @@ class ConfigForm(QWidget):
         model = self._group(outer, "Model")
         self.name = QLineEdit()
         _help(self.name, "shown in the title and the diagram")
-        self.name.textEdited.connect(lambda _t: self._on_edit())
+        self.name.textEdited.connect(lambda _t: self._on_edit("name"))
         model.addRow("Name", self.name)
         self._rows(model, LAYOUT[0][1])
         model.addRow("Input", self._input_row())
@@ -335,10 +335,18 @@ class ConfigForm(QWidget):
             self.invalid.emit(exc)
             return
         self._read_error = None
+        if _field != "name":  # a name the user typed is theirs, even a preset's
+            cfg = self._marked_edited(cfg)
         self.stages.model.set_plan(cfg)
         self._show_error()
         self._emitted = cfg
         self.edited.emit(cfg, "")
+
+    def _marked_edited(self, cfg: UNetConfig) -> UNetConfig:
+        marked = self.preset.edited_name(cfg)
+        if marked != cfg.name:
+            self.name.setText(marked)  # no textEdited: the form shows what it sends
+        return cfg if marked == cfg.name else cfg.replace(name=marked)
 
     def _apply_preset(self, verb: str) -> None:
         name = self.preset.preset()

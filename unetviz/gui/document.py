@@ -27,7 +27,8 @@ class _Snapshot(QUndoCommand):
         self._document = document
         self.before = before
         self.after = after
-        fields = changed_fields(before, after)
+        # The name that marks a preset as edited comes with the first edit: it is not a field of its own.
+        fields = [f for f in changed_fields(before, after) if f != "name"] or ["name"]
         # Spinning depth 4→5→6 is one edit to undo; a preset or Reset changes many fields and stays separate.
         self.merge_key = fields[0] if len(fields) == 1 else None
 
@@ -88,6 +89,14 @@ class ConfigDocument(QObject):
         self._set_path(path)
         self._config = cfg
         self.changed.emit(cfg)  # even the same config: views drop what they showed instead (a half-typed cell)
+
+    def relink(self, path: Path, saved: bool) -> None:
+        """A restart: the config is linked to its file again, unsaved when it differs from the file's."""
+        self._set_path(path)
+        if saved:
+            self.undo_stack.setClean()
+        else:
+            self.undo_stack.resetClean()  # no step to undo back to a clean state: dirty until saved
 
     def mark_saved(self, path: Path) -> None:
         self._set_path(path)

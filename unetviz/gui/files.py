@@ -17,8 +17,9 @@ from unetviz.core.config import load_preset
 from unetviz.core.errors import ConfigError
 from unetviz.core.json_files import read_json
 from unetviz.gui.paper_view import PAPER
+from unetviz.gui.preset_picker import EDITED
 from unetviz.gui.text import app_message
-from unetviz.report.export import write_text
+from unetviz.report.export import TABLE_SUFFIXES, write_text
 from unetviz.report.tables import render_table
 
 if TYPE_CHECKING:
@@ -46,8 +47,13 @@ PAPER_FILTERS = {  # the paper view is laid out by unetviz: no DOT or graph mode
     "PDF (*.pdf)": ".pdf",
     "TikZ for LaTeX (*.tex)": ".tex",
 }
-TABLE_FILTERS = {"CSV (*.csv)": ".csv", "Markdown (*.md)": ".md", "JSON (*.json)": ".json"}
-TABLE_FORMATS = {".csv": "csv", ".md": "markdown", ".json": "json"}
+TABLE_FILTERS = {
+    "CSV (*.csv)": ".csv",
+    "Markdown (*.md)": ".md",
+    "Text table (*.txt)": ".txt",
+    "JSON (*.json)": ".json",
+}
+TABLE_FORMATS = {**TABLE_SUFFIXES, ".json": "json"}  # as `unetviz summary -o` writes them
 
 
 def _analysis_of(cfg: UNetConfig, known: Analysis | Inspection | None) -> Analysis | Inspection:
@@ -65,7 +71,7 @@ def export_table_file(cfg: UNetConfig, known: Analysis | Inspection | None, path
     """The layer table as the CLI's `summary --format … -o` writes it."""
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ConfigError("file", str(path), "a .csv, .md or .json file name")
+        raise ConfigError("file", str(path), "a .csv, .md, .txt or .json file name")
     return write_text(path, render_table(_analysis_of(cfg, known), fmt))
 
 
@@ -216,6 +222,12 @@ class FileController(QObject):
 
     def save_to(self, path: str | Path) -> bool:
         target = Path(path)
+        cfg = self.window.document.config
+        if cfg.name.endswith(EDITED):  # saved under a name: an edited preset is named after its file
+            try:
+                self.window.document.edit(cfg.replace(name=target.stem), "Name it after its file")
+            except ConfigError:  # a file name that is no config name: the config keeps its own
+                pass
         try:
             write_text(target, self.window.document.config.to_json())
         except OSError as exc:

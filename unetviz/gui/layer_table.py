@@ -10,15 +10,17 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTableView, QVBoxLayout, QWidget
 
 from unetviz.core.analysis import Analysis
@@ -120,9 +122,7 @@ class LayerTableModel(QAbstractTableModel):
             if layer.name in self._warnings:
                 return WARNING_BRUSH
         if role == Qt.ItemDataRole.ToolTipRole:
-            notes = list(self._warnings.get(layer.name, []))
-            if layer.name in self._mismatched:
-                notes.append("the traced model's output shape differs from the formula")
+            notes = self.notes_of(layer.name)
             return "\n".join(notes) if notes else layer.formula
         if role == Qt.ItemDataRole.DecorationRole and column == "Layer" and self._is_marked(layer.name):
             from PySide6.QtWidgets import QApplication
@@ -132,6 +132,13 @@ class LayerTableModel(QAbstractTableModel):
 
     def _is_marked(self, name: str) -> bool:
         return name in self._warnings or name in self._mismatched
+
+    def notes_of(self, name: str) -> list[str]:
+        """The warnings on this layer, and a trace's disagreement: what its row's tooltip says."""
+        notes = list(self._warnings.get(name, []))
+        if name in self._mismatched:
+            notes.append("the traced model's output shape differs from the formula")
+        return notes
 
     def has_warning(self, row: int) -> bool:
         return self._is_marked(self._layers[row].name)
@@ -178,9 +185,11 @@ class LayerFilter(QSortFilterProxyModel):
 
 
 class LayerTable(QWidget):
-    """Filter box over a sortable view of LayerTableModel; tells which layers the user selected."""
+    """Filter box over a sortable view of LayerTableModel; tells which layers the user selected, and which the
+    filter found. Ctrl+C copies the selected rows as tab-separated text."""
 
     layers_selected = Signal(list)  # layer names, in execution order
+    layers_found = Signal(list)  # the layers a non-empty filter matches, in execution order
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -212,6 +221,7 @@ class LayerTable(QWidget):
         # Sizing to contents reads a sample of rows, not all of a 1,000-layer model's.
         self.view.horizontalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.view.installEventFilter(self)  # Ctrl+C: the selected rows, not Qt's one current cell
         self._quiet = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -222,17 +232,14 @@ class LayerTable(QWidget):
     def set_analysis(self, analysis: Analysis | Inspection) -> None:
         """Show a config's analysis, or an inspected model's layers (read-only either way)."""
         kept = self.selected_layers()
-        before = self.model._analysis
-        # Shapes get longer with another dims or preset (1 × 80×160×160 after 1 × 128×128): fit them again.
-        first = before is None or _fit_key(before) != _fit_key(analysis)
         self._quiet = True
         try:
             self.model.set_analysis(analysis)
             self.select_layers(kept, scroll=False)
         finally:
             self._quiet = False
-        if first or self.model.columnCount() != len(BASE_COLUMNS):
-            self.fit_columns()
+        # After every change: a bigger input or width makes longer shapes and counts (1 × 572×572×572).
+        self.fit_columns()
 
     def fit_columns(self) -> None:
         """Each column as wide as its widest text. Measured from the few longest strings of each column, not by
@@ -257,6 +264,42 @@ class LayerTable(QWidget):
 
     def set_stale(self, stale: bool) -> None:
         self.view.setEnabled(not stale)
+
+    def focus_filter(self) -> None:
+        """Edit → Find (Ctrl+F): type into the filter; what it matches is found in the diagram too."""
+        self.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter.selectAll()
+        if self.filter.text():
+            self.layers_found.emit(self.found_layers())
+
+    def found_layers(self) -> list[str]:
+        """The layers the filter shows, in execution order."""
+        rows = sorted(self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount()))
+        return [self.model.layer_at(r).name for r in rows]
+
+    def selected_text(self) -> str:
+        """The selected rows as the view orders them, tab-separated under a header line ("" with none)."""
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
+        if not rows:
+            return ""
+        columns = range(self.proxy.columnCount())
+        lines = ["\t".join(str(self.proxy.headerData(c, Qt.Orientation.Horizontal)) for c in columns)]
+        lines += ["\t".join(str(self.proxy.index(r, c).data()) for c in columns) for r in rows]
+        return "\n".join(lines) + "\n"
+
+    def copy_selection(self) -> bool:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return bool(text)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.matches(QKeySequence.StandardKey.Copy):
+                self.copy_selection()
+                return True
+        return super().eventFilter(watched, event)
 
     def selected_layers(self) -> list[str]:
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedRows()})
@@ -295,6 +338,8 @@ class LayerTable(QWidget):
             self._quiet = quiet
         if (now := self.selected_layers()) != kept:
             self.layers_selected.emit(now)
+        if text and self.proxy.rowCount():
+            self.layers_found.emit(self.found_layers())
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         if not self._quiet:
@@ -308,13 +353,6 @@ class LayerTable(QWidget):
                 f"no layer matches “{text}” in this model ({self.model.rowCount()} layers); clear the filter to see all"
             )
         self.empty_note.setVisible(empty)
-
-
-def _fit_key(analysis: Analysis | Inspection) -> tuple[int, str]:
-    """What the column widths depend on: the number of axes, and which model (a config's name, a target)."""
-    if isinstance(analysis, Inspection):
-        return len(analysis.input_shape), analysis.target
-    return analysis.config.dims, analysis.config.name
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:

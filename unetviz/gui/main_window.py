@@ -21,6 +21,7 @@ from unetviz.gui.actions import WindowActions
 from unetviz.gui.autosave import AUTOSAVE_NAME, Autosave
 from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
+from unetviz.gui.detail_pane import DetailPane
 from unetviz.gui.diagram_view import DiagramView
 from unetviz.gui.document import ConfigDocument, changed_fields
 from unetviz.gui.files import FileController, dropped_file
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.diagram = DiagramView()
         self.table = LayerTable()
         self.summary = SummaryPanel()
+        self.detail = DetailPane(self.table.model)  # the layers of what was clicked: a node, a bar or a row
         self.imported: Imported | None = None
         self.setAcceptDrops(True)  # a config, plans file or bundle dropped on the window opens it
         self.setCentralWidget(self.diagram)
@@ -101,8 +103,12 @@ class MainWindow(QMainWindow):
             self._dock("config", "Configuration", form_scroll, Qt.DockWidgetArea.LeftDockWidgetArea),
             self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea),
             self._dock("layers", "Layers", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
+            self._dock("detail", "Detail", self.detail, Qt.DockWidgetArea.RightDockWidgetArea),
         ]
         self.splitDockWidget(self.docks[2], self.docks[1], Qt.Orientation.Horizontal)
+        self.detail_dock = self.docks[3]
+        self.tabifyDockWidget(self.docks[1], self.detail_dock)  # a tab beside the Summary: both keep their place
+        self.docks[1].raise_()
         self.resizeDocks([self.docks[0]], [380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2], self.docks[1]], [520, 330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2]], [240], Qt.Orientation.Vertical)
@@ -143,6 +149,7 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._on_config_changed)
         if self.remember:
             self.document.changed.connect(self.autosave.changed)
+            self.document.path_changed.connect(self.settings.set_last_path)  # Ctrl+S finds it after a restart
         self.document.dirty_changed.connect(self.setWindowModified)
         self.document.path_changed.connect(lambda _p: self.update_title())
         w = self.worker
@@ -158,7 +165,9 @@ class MainWindow(QMainWindow):
         w.export_failed.connect(lambda exc: self.show_error("Export failed", _message(exc)))
         w.busy_changed.connect(lambda text: self.busy_label.setText(f"{text}…" if text else ""))
         self.table.layers_selected.connect(self._on_layers_selected)
+        self.table.layers_found.connect(self._highlight_layers)  # Ctrl+F: the filter's matches in the diagram
         self.diagram.node_clicked.connect(self._on_node_clicked)
+        self.diagram.detailRequested.connect(self.show_detail)  # Enter on a node
         self.summary.size_chosen.connect(self._on_size_chosen)
 
     # --- requests ------------------------------------------------------------------------------------
@@ -307,7 +316,8 @@ class MainWindow(QMainWindow):
     def _blame_the_edit(self, cfg: UNetConfig, error: ConfigError) -> ConfigError:
         """Raising depth can make the input collapse: the field to fix is the one just changed, not the input."""
         changed = changed_fields(self._last_good, cfg) if self._last_good is not None else ()
-        if len(changed) != 1 or changed[0] == error.field or changed[0] == "name":
+        changed = tuple(f for f in changed if f != "name")  # "(edited)" comes with the first edit of a preset
+        if len(changed) != 1 or changed[0] == error.field:
             return error
         field, value = changed[0], getattr(cfg, changed[0])
         shown = list(value) if isinstance(value, tuple) else value
@@ -347,12 +357,16 @@ class MainWindow(QMainWindow):
         self.trace_finished.emit()
 
     def _set_stale(self, stale: bool) -> None:
-        for view in (self.diagram, self.table, self.summary):
+        for view in (self.diagram, self.table, self.summary, self.detail):
             view.set_stale(stale)
 
     # --- selection link ------------------------------------------------------------------------------
 
     def _on_layers_selected(self, names: list[str]) -> None:
+        self._highlight_layers(names)
+        self.show_detail(names)
+
+    def _highlight_layers(self, names: list[str]) -> None:
         graph = self.diagram.diagram.graph if self.diagram.diagram is not None else None
         node = graph.node_of_layer(names[0]) if graph is not None and names else None
         self.diagram.highlight(node.id if node is not None else None)
@@ -360,7 +374,15 @@ class MainWindow(QMainWindow):
     def _on_node_clicked(self, node_id: str | None) -> None:
         self.diagram.highlight(node_id, scroll=False)
         if node_id is not None and self.diagram.diagram is not None:
-            self.table.select_layers(list(self.diagram.diagram.graph.node(node_id).layers))
+            layers = list(self.diagram.diagram.graph.node(node_id).layers)
+            self.table.select_layers(layers)
+            self.show_detail(layers)
+
+    def show_detail(self, names: list[str]) -> None:
+        """The detail pane shows these layers, and comes to the front of its tab (unless the user closed it)."""
+        self.detail.show_layers(names)
+        if names and self.detail_dock.isVisible():
+            self.detail_dock.raise_()
 
     def _on_size_chosen(self, near: int, size: int, axes: str = "") -> None:
         cfg = self.document.config
@@ -396,6 +418,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, title: str, message: str) -> None:
         """Shown once: a status line and a box that does not block the window (the same box never twice)."""
+        message = app_message(message)  # the core's words (CLI flags, JSON) in the app's
         self.last_error = message
         self.statusBar().showMessage(f"{title}: {message}", ERROR_STATUS_MS)
         key = (title, message)
@@ -464,7 +487,7 @@ class MainWindow(QMainWindow):
 
 def _message(error: object) -> str:
     if isinstance(error, (ConfigError, RenderError, TraceError)):
-        return str(error)
+        return app_message(str(error))
     if isinstance(error, OSError):
         return f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
     return f"{type(error).__name__}: {error}"

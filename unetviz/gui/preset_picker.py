@@ -7,9 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from unetviz.core.config import PRESET_SOURCES, preset_description, preset_names, preset_source
+from unetviz.core.config import PRESET_SOURCES, UNetConfig, load_preset, preset_description, preset_names, preset_source
 
 HEADER_ROLE = Qt.ItemDataRole.UserRole + 1
+EDITED = " (edited)"  # an edited preset's name says so until the user names it
 
 
 class PresetPicker(QComboBox):
@@ -17,6 +18,7 @@ class PresetPicker(QComboBox):
         super().__init__(parent)
         model = QStandardItemModel(self)
         names = preset_names()
+        self._presets: dict[str, UNetConfig | None] = dict.fromkeys(names)  # each loaded when first edited
         sources = {name: preset_source(name) for name in names}
         extra = sorted(set(sources.values()) - set(PRESET_SOURCES))  # a source the app does not know yet
         bold = QFont()
@@ -56,3 +58,22 @@ class PresetPicker(QComboBox):
         index = self.findData(name)
         if index >= 0:
             self.setCurrentIndex(index)
+
+    def edited_name(self, cfg: UNetConfig) -> str:
+        """The name an edit gives `cfg` (see `edited_name`), each preset read once."""
+        base = cfg.name.removesuffix(EDITED)
+        if base not in self._presets:
+            return cfg.name
+        preset = self._presets[base]
+        if preset is None:
+            preset = self._presets[base] = load_preset(base)
+        return edited_name(cfg, preset)
+
+
+def edited_name(cfg: UNetConfig, preset: UNetConfig) -> str:
+    """The name `cfg`, a preset or an edit of it, goes by: "ronneberger2015 (edited)" once it differs from that
+    preset, and the preset's own name again when the edits bring it back, so the title, the diagram and the export
+    names never pass an edited preset off as the paper's. Any other name is the user's and stays."""
+    if cfg.name.removesuffix(EDITED) != preset.name:
+        return cfg.name
+    return preset.name if cfg.replace(name=preset.name) == preset else preset.name + EDITED

@@ -52,6 +52,14 @@ class AppSettings:
     def set_last_config(self, cfg: UNetConfig) -> None:
         self._store.setValue("last_config", cfg.to_json())
 
+    def last_path(self) -> Path | None:
+        """The file the last config was linked to (File → Save writes there), if it still exists."""
+        text = self._store.value("last_path")
+        return Path(text) if isinstance(text, str) and text and Path(text).is_file() else None
+
+    def set_last_path(self, path: Path | None) -> None:
+        self._store.setValue("last_path", str(path.resolve()) if path is not None else "")
+
     def recent_files(self) -> list[str]:
         value = self._store.value("recent_files")
         if isinstance(value, str):  # QSettings gives a lone string for a one-element list

@@ -301,7 +301,7 @@ class StageTable(QWidget):
         self.model.dataChanged.connect(lambda *_args: self._fit_timer.start())
         self.fill_button = _button("Fill column", "every level of the selected cell's column takes its value")
         self.copy_button = _button("Copy row", "every level takes the selected level's values")
-        self.reset_button = _button("Default", "the selected cell's column back to its default (null)")
+        self.reset_button = _button("Default", "the selected cell's column back to its default (it follows the others)")
         self.fill_button.clicked.connect(lambda: self._on_current(self.model.fill_column))
         self.copy_button.clicked.connect(lambda: self._on_current(lambda row, _key: self.model.copy_row(row)))
         self.reset_button.clicked.connect(lambda: self._on_current(lambda _row, key: self.model.reset_column(key)))

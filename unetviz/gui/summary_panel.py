@@ -14,6 +14,7 @@ from unetviz.core.inspection import Inspection
 from unetviz.core.records import Imported
 from unetviz.core.tiles import ValidSizes
 from unetviz.gui.inspect_summary import OPEN_MATCHED_LINK, inspection_html, shape_from_link
+from unetviz.gui.text import unbroken
 from unetviz.report.tables import human, shape_text
 
 
@@ -96,8 +97,9 @@ class SummaryPanel(QScrollArea):
         if a is None:
             return
         s, cfg = a.shapes, a.config
+        shapes = f"{unbroken(shape_text(s.input_shape))} → {self._output_text(a)}"
         rows = [
-            ("input → output", f"{shape_text(s.input_shape)} → {self._output_text(a)} (batch {cfg.batch_size})"),
+            ("input → output", f"{shapes} (batch {cfg.batch_size})"),
             ("parameters", f"{s.total_params:,} total, {s.total_params:,} trainable"),
             ("mult-adds", f"{s.mult_adds:,} ({human(s.mult_adds)})"),
             ("activations", f"{human(s.activation_bytes, 'B')} (float32, every layer's output)"),
@@ -135,7 +137,7 @@ class SummaryPanel(QScrollArea):
     def _output_text(a: Analysis) -> str:
         failed = next((layer for layer in a.layers if layer.error), None)
         if failed is None:
-            return shape_text(a.shapes.output_shape)
+            return unbroken(shape_text(a.shapes.output_shape))
         return f"<span style='color:#c53030'><b>fails at {escape(failed.name)}</b></span>"
 
     def _trace_html(self, a: Analysis) -> str:

@@ -15,6 +15,16 @@ from PySide6.QtWidgets import QLabel
 
 CLI_HINT = re.compile(r"try `unetviz sizes`[^;)]*")
 APP_HINT = "the Summary lists input sizes that fit"
+# The core speaks the CLI's words (its flags, commands and JSON); the app says the same in its own.
+APP_WORDS = (
+    (CLI_HINT, APP_HINT),
+    (re.compile(r"use --device (?:none|meta)"), "choose Device meta (shapes only)"),
+    (re.compile(r"(?:with|use) --set\b"), "in the form"),
+    (re.compile(r"use --dpi \d+ or less, or SVG/PDF"), "export SVG or PDF instead"),
+    (re.compile(r"--dpi (\d+)"), r"\1 dpi"),
+    (re.compile(r"(?<![\w-])--([a-z][a-z-]*)"), r"\1"),  # a flag that names a field: the field
+)
+NULL = re.compile(r'"(?:[^"\\]|\\.)*"|\bnull\b')  # JSON null, outside the quoted text a message quotes
 
 
 def plain_label(text: str = "") -> QLabel:
@@ -28,6 +38,14 @@ def tooltip(text: str) -> str:
     return f"<p>{escape(text, quote=False)}</p>" if GuiQt.mightBeRichText(text) else text
 
 
+def unbroken(text: str) -> str:
+    """A shape ("64 × 568×568") that wraps as one word: a line breaks between shapes, not inside one."""
+    return text.replace(" ", "\u00a0")
+
+
 def app_message(text: str) -> str:
-    """An error message as the app says it: point to the Summary, not to a command line."""
-    return CLI_HINT.sub(APP_HINT, text)
+    """A message as the app says it: the Summary, the form and the Device box instead of a command line, and
+    "default" for JSON's null (a per-stage field left to follow the others)."""
+    for pattern, words in APP_WORDS:
+        text = pattern.sub(words, text)
+    return NULL.sub(lambda m: "default" if m.group() == "null" else m.group(), text)
