@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks[1], self.detail_dock)  # a tab beside the Summary: both keep their place
         self.docks[1].raise_()
         self.resizeDocks([self.docks[0]], [380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks[2], self.docks[1]], [520, 330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks[2], self.docks[1]], [480, 370], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2]], [240], Qt.Orientation.Vertical)
         self.files = FileController(self)
         self.inspector = InspectController(self)  # File → Inspect a model: shown read-only instead of the config
