@@ -92,7 +92,7 @@ class DiagramView(QGraphicsView):
         self._placeholder: QGraphicsTextItem | None = self.scene().addText("drawing the diagram…")
         self._mode = READABLE  # until the user zooms or pans, the diagram follows the window size
         self._press: QPoint | None = None
-        self.edge_boxes: dict[int, QRectF] = {}  # by the edge's index in the graph
+        self._edge_boxes: dict[int, QRectF] | None = None  # by the edge's index in the graph, found when needed
         self.layers: dict[str, Layer] = {}  # the analysis' layers by name, for the tooltips' formulas
         self.context_actions: list[QAction] = []  # the context menu's commands (gui/actions.py)
         self._smallest_label = 0.0  # in scene units
@@ -120,8 +120,10 @@ class DiagramView(QGraphicsView):
             self._placeholder = None
         item = QGraphicsSvgItem()
         item.setSharedRenderer(renderer)
-        # Painting straight from the vectors keeps text sharp at every zoom (a cache would be a bitmap).
-        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        # A cache in device pixels is drawn anew from the vectors whenever the zoom changes, so text stays sharp at
+        # every zoom; painting from the vectors on every repaint (NoCache) held the GUI thread 40 ms on a large
+        # layers view, twice the heartbeat's budget with a new drawing in the same turn.
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.scene().addItem(item)
         self._item, self._renderer, self.diagram = item, renderer, diagram
         rect = item.boundingRect()
@@ -129,9 +131,7 @@ class DiagramView(QGraphicsView):
             self.node_boxes = mapped_boxes(renderer, rect, bar_boxes(diagram.figure))
         else:
             self.node_boxes = node_boxes(renderer, rect, [n.id for n in diagram.graph.nodes])
-        edge_ids = [edge_id(i) for i in range(len(diagram.graph.edges))]
-        found = node_boxes(renderer, rect, edge_ids)
-        self.edge_boxes = {i: found[name] for i, name in enumerate(edge_ids) if name in found}
+        self._edge_boxes = None  # found on the first hover: a new drawing's work stays short on the GUI thread
         view_box = renderer.viewBoxF()
         self._smallest_label = smallest_font(diagram.svg) * rect.width() / max(view_box.width(), 1e-9)
         self.drawing_rect = rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
@@ -327,6 +327,17 @@ class DiagramView(QGraphicsView):
         super().keyPressEvent(event)
 
     # --- tooltips, context menu, clipboard, drag out -------------------------------------------------
+
+    @property
+    def edge_boxes(self) -> dict[int, QRectF]:
+        """Each edge's box in the scene, by its index in the graph (looked up in the SVG on first use)."""
+        if self._edge_boxes is None:
+            self._edge_boxes = {}
+            if self.diagram is not None and self._renderer is not None and self._item is not None:
+                ids = [edge_id(i) for i in range(len(self.diagram.graph.edges))]
+                found = node_boxes(self._renderer, self._item.boundingRect(), ids)
+                self._edge_boxes = {i: found[name] for i, name in enumerate(ids) if name in found}
+        return self._edge_boxes
 
     def edge_at(self, scene_pos: QPointF) -> int | None:
         """The edge (its index in the graph) whose box, the smallest, holds the point."""
