@@ -34,6 +34,7 @@ fuzz: $(STAMP)
 	UNETVIZ_FUZZ=long UNETVIZ_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]' -c $(VENV)/constraints.txt
 	$(BIN)/python -m unetviz.bench --cold --json bench.json
 	$(BIN)/python scripts/bench.py
 

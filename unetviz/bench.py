@@ -76,6 +76,58 @@ def trace_rounds(rounds: int) -> dict[str, Any]:
     return out
 
 
+def peer_rounds(rounds: int) -> dict[str, Any]:
+    """milesial: our U diagram (analysis, graph, SVG) beside torchview's draw_graph + dot, and analyze(meta)
+    (params, mult-adds, checked shapes) beside thop.profile (params, MACs); interleaved; peers from the bench
+    extra (`pip install -e '.[bench]'`), skipped with a note when missing."""
+    import importlib.util
+
+    import torch
+
+    from unetviz.core.analysis import analyze
+    from unetviz.core.config import load_config
+    from unetviz.draw.graph import build_graph
+    from unetviz.draw.render import render
+    from unetviz.network.model import build_model
+
+    cfg = load_config("milesial")
+    shape = (cfg.batch_size, cfg.in_channels, *cfg.input_size)
+    out: dict[str, Any] = {}
+
+    def ours_diagram() -> object:
+        return render(build_graph(analyze(cfg), "u"), "svg")
+
+    if importlib.util.find_spec("torchview") is not None:
+        import torchview
+
+        def torchview_diagram() -> object:
+            graph = torchview.draw_graph(build_model(cfg, "meta"), input_size=shape, device="meta", depth=3)
+            return graph.visual_graph.pipe(format="svg")
+
+        ours_diagram(), torchview_diagram()
+        pairs = [(_ms(ours_diagram), _ms(torchview_diagram)) for _ in range(max(3, rounds // 4))]
+        out["u diagram vs torchview"] = _pair(pairs)
+    else:
+        out["u diagram vs torchview"] = "torchview not installed (pip install -e '.[bench]')"
+    if importlib.util.find_spec("thop") is not None:
+        import thop
+
+        def thop_profile() -> object:
+            return thop.profile(build_model(cfg, "meta"), inputs=(torch.zeros(shape, device="meta"),), verbose=False)
+
+        ours = functools.partial(analyze, cfg, "meta")
+        ours(), thop_profile()
+        out["analyze(meta) vs thop"] = _pair([(_ms(ours), _ms(thop_profile)) for _ in range(rounds)])
+    else:
+        out["analyze(meta) vs thop"] = "thop not installed (pip install -e '.[bench]')"
+    return out
+
+
+def _pair(pairs: list[tuple[float, float]]) -> dict[str, Any]:
+    return {"ours_ms": _summary([a for a, _ in pairs]), "peer_ms": _summary([b for _, b in pairs]),
+            "ratio": _summary([a / b for a, b in pairs])}  # fmt: skip
+
+
 def render_times(rounds: int) -> dict[str, Any]:
     from unetviz.core.analysis import analyze
     from unetviz.core.config import load_config
@@ -212,6 +264,13 @@ def _print(results: dict[str, Any]) -> None:
               f"analyze(meta) {ms['analyze_meta']['median']:6.2f}  torchinfo {ms['torchinfo']['median']:6.2f}  "
               f"ratio analyze/torchinfo {ratio['analyze_meta']['median']:.2f} "
               f"[{ratio['analyze_meta']['p10']:.2f}–{ratio['analyze_meta']['p90']:.2f}]")  # fmt: skip
+    print("\npeers, milesial (ms, median; ratio unetviz/peer)")
+    for key, value in results["peers"].items():
+        if isinstance(value, str):
+            print(f"  {key}: {value}")
+            continue
+        print(f"  {key}: {value['ours_ms']['median']:.1f} vs {value['peer_ms']['median']:.1f}, ratio "
+              f"{value['ratio']['median']:.2f} [{value['ratio']['p10']:.2f}–{value['ratio']['p90']:.2f}]")  # fmt: skip
     print("\nrender, ronneberger2015 (ms, median)")
     for key, value in results["render"].items():
         print(f"  {key:14s} {value['median']:8.2f}")
@@ -240,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine, "rounds": args.rounds}
     results["trace"] = trace_rounds(args.rounds)
     results["render"] = render_times(args.rounds)
+    results["peers"] = peer_rounds(args.rounds)
     results["depth"] = depth_growth()
     if args.growth or args.plot:
         results["growth"] = size_growth()
