@@ -40,6 +40,9 @@ def serve() -> None:
         while _next_request(requests) is not None:
             _send(answers, broken)
         return
+    from unetviz.network.meta_speed import warm_up_meta
+
+    warm_up_meta()  # torch's first-forward imports now, while the app starts, not in the first verdict
     while (request := _next_request(requests)) is not None:
         cfg, shapes, device = request
         try:

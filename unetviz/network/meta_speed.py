@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from unetviz.core.config import UNetConfig
@@ -24,7 +26,8 @@ CACHED_MODELS = 8
 
 
 class FastMetaNorm(TorchFunctionMode):
-    """Within this mode, batch and instance norm on meta tensors cost microseconds; everything else runs as is.
+    """Within this mode, batch and instance norm and the activations on meta tensors cost microseconds; everything
+    else runs as is.
 
     A function mode (not a dispatch mode) sees only the calls made from Python, a few per layer, so the ops it
     does not touch pay almost nothing for it."""
@@ -62,7 +65,37 @@ def _instance_norm(x: torch.Tensor, running_mean: Any = None, running_var: Any =
     return torch.empty_like(x)
 
 
-NORMS = {F.batch_norm: _batch_norm, F.instance_norm: _instance_norm}
+def _pointwise(x: torch.Tensor, *_args: Any, inplace: bool = False, **_kw: Any) -> torch.Tensor:
+    """An activation's output on meta: its input's shape (the input itself when in place). Spares torch's
+    first-use imports (sympy and its Python references, ≈ 0.6 s a process) for shapes it cannot change."""
+    if len(_args) and isinstance(_args[-1], bool):  # F.relu(x, True), F.leaky_relu(x, 0.01, True)
+        inplace = _args[-1]
+    return x if inplace else torch.empty_like(x)
+
+
+def _inplace(x: torch.Tensor, *_args: Any, **_kw: Any) -> torch.Tensor:
+    return x
+
+
+def _prelu(x: torch.Tensor, weight: torch.Tensor, *_rest: Any) -> torch.Tensor:
+    _channels_check(x, **({} if weight.numel() == 1 else {"weight": weight}))
+    return torch.empty_like(x)
+
+
+NORMS: dict[Any, Callable[..., torch.Tensor]] = {
+    F.batch_norm: _batch_norm,
+    F.instance_norm: _instance_norm,
+    F.relu: _pointwise,
+    F.leaky_relu: _pointwise,
+    F.elu: _pointwise,
+    F.gelu: _pointwise,
+    F.silu: _pointwise,
+    torch.relu: _pointwise,
+    F.relu_: _inplace,
+    torch.relu_: _inplace,
+    torch.Tensor.relu_: _inplace,
+    F.prelu: _prelu,
+}
 
 
 @functools.lru_cache(maxsize=CACHED_MODELS)
@@ -76,3 +109,20 @@ def meta_model(cfg: UNetConfig) -> tuple[torch.nn.Module, threading.Lock]:
     """The meta model `build_model(cfg, "meta")` returns, built once per config (a meta model holds no memory),
     with the lock its user holds while hooks are on it."""
     return _meta_model(cfg)
+
+
+def warm_up_meta(dims: int = 2) -> None:
+    """torch imports its compiler stack and decompositions on a process's first meta forward of each kind
+    (about a second: conv's shape checks load sympy): pay it on a tiny net of the input's dims, ahead of the model
+    (the inspector, so that the trace time it reports is the model's; the app's trace process, at its start)."""
+    if not 1 <= dims <= 3:
+        return
+    conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
+    up = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
+    norms = ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[dims - 1],
+             (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[dims - 1])  # fmt: skip
+    with torch.device("meta"), torch.no_grad():
+        net = nn.Sequential(conv(1, 2, 3, padding=1), *(norm(2, affine=True) for norm in norms), nn.GroupNorm(1, 2),
+                            nn.LeakyReLU(), up(2, 2, 2, stride=2)).eval()  # fmt: skip
+        x = net(torch.zeros(1, 1, *(4,) * dims))
+        torch.cat([x, nn.functional.interpolate(x, scale_factor=1.0)], 1)

@@ -24,6 +24,7 @@ from unetviz.core.inspection import FoundSkip, Inspection
 from unetviz.core.records import Layer, Level, ShapeWarning, amounts_text, axis_names, size_text
 from unetviz.core.shapes import analyze_shapes
 from unetviz.core.tiles import ValidSizes
+from unetviz.network.meta_speed import warm_up_meta
 from unetviz.network.recorder import Op, RecordFailed, Recording, record
 from unetviz.sources.inspect_layers import join_amounts, layer_of
 from unetviz.sources.u_shape import UShape, find_u
@@ -134,22 +135,6 @@ def _record(model: nn.Module, input_shape: tuple[int, ...], device: str) -> tupl
         )
 
 
-def _warm_up(device: str, dims: int) -> None:
-    """torch imports its compiler stack and decompositions on a process's first meta forward of each kind
-    (about a second): pay it on a tiny net of the input's dims, so that the trace time reported is the model's."""
-    if device != "meta" or not 1 <= dims <= 3:
-        return
-    conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
-    up = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
-    norms = ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[dims - 1],
-             (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[dims - 1])  # fmt: skip
-    with torch.device("meta"), torch.no_grad():
-        net = nn.Sequential(conv(1, 2, 3, padding=1), *(norm(2, affine=True) for norm in norms), nn.GroupNorm(1, 2),
-                            nn.LeakyReLU(), up(2, 2, 2, stride=2)).eval()  # fmt: skip
-        x = net(torch.zeros(1, 1, *(4,) * dims))
-        torch.cat([x, nn.functional.interpolate(x, scale_factor=1.0)], 1)
-
-
 def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: str = "meta",
             name: str | None = None, target: str = "<module>", kwargs: dict[str, Any] | None = None,
             valid_sizes: bool = True) -> Inspection:  # fmt: skip
@@ -165,7 +150,8 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
     if device == "cuda" and not torch.cuda.is_available():
         raise TraceError("device: 'cuda' is not available on this machine (torch sees no GPU); use meta or cpu")
     model = _on_device(model, device)
-    _warm_up(device, len(input_shape) - 2)
+    if device == "meta":
+        warm_up_meta(len(input_shape) - 2)
     recording, failure = _record(model, input_shape, device)
     ushape = find_u(recording.ops, input_shape, failed=failure is not None)
     layers, warnings = _layers(recording, ushape)
