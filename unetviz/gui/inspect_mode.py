@@ -108,6 +108,7 @@ class InspectController(QObject):
     drawn = Signal()  # its diagram is on screen, or drawing it failed
     failed = Signal(str)  # one line
     cancelled = Signal()
+    left = Signal()  # back to the config: the views that showed the inspected model show the config again
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -229,6 +230,7 @@ class InspectController(QObject):
         for view in (self.window.diagram, self.window.table, self.window.summary):
             view.set_stale(True)  # until the config's own update arrives
         self._show_mode(False)
+        self.left.emit()
         # After the edit that brought us here has reached the document: one update, of the config it made.
         QTimer.singleShot(0, self.window, self.window.request_update)
 

@@ -27,6 +27,7 @@ from unetviz.gui.document import ConfigDocument, changed_fields
 from unetviz.gui.files import FileController, dropped_file
 from unetviz.gui.inspect_mode import InspectController
 from unetviz.gui.layer_table import LayerTable
+from unetviz.gui.memory_panel import MemoryPanel
 from unetviz.gui.settings import AppSettings
 from unetviz.gui.summary_panel import SummaryPanel
 from unetviz.gui.text import app_message
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.table = LayerTable()
         self.summary = SummaryPanel()
         self.detail = DetailPane(self.table.model)  # the layers of what was clicked: a node, a bar or a row
+        self.memory = MemoryPanel(cfg)  # training memory against a GPU's, planned off the GUI thread
         self.imported: Imported | None = None
         self.setAcceptDrops(True)  # a config, plans file or bundle dropped on the window opens it
         self.setCentralWidget(self.diagram)
@@ -104,10 +106,12 @@ class MainWindow(QMainWindow):
             self._dock("summary", "Summary", self.summary, Qt.DockWidgetArea.BottomDockWidgetArea),
             self._dock("layers", "Layers", self.table, Qt.DockWidgetArea.BottomDockWidgetArea),
             self._dock("detail", "Detail", self.detail, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock("memory", "GPU memory", self.memory, Qt.DockWidgetArea.RightDockWidgetArea),
         ]
         self.splitDockWidget(self.docks[2], self.docks[1], Qt.Orientation.Horizontal)
         self.detail_dock = self.docks[3]
         self.tabifyDockWidget(self.docks[1], self.detail_dock)  # a tab beside the Summary: both keep their place
+        self.tabifyDockWidget(self.detail_dock, self.docks[4])
         self.docks[1].raise_()
         self.resizeDocks([self.docks[0]], [380], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks[2], self.docks[1]], [480, 370], Qt.Orientation.Horizontal)
@@ -169,6 +173,7 @@ class MainWindow(QMainWindow):
         self.diagram.node_clicked.connect(self._on_node_clicked)
         self.diagram.detailRequested.connect(self.show_detail)  # Enter on a node
         self.summary.size_chosen.connect(self._on_size_chosen)
+        self.memory.follow(self.document, self.inspector, self.docks[4])
 
     # --- requests ------------------------------------------------------------------------------------
 
@@ -357,7 +362,7 @@ class MainWindow(QMainWindow):
         self.trace_finished.emit()
 
     def _set_stale(self, stale: bool) -> None:
-        for view in (self.diagram, self.table, self.summary, self.detail):
+        for view in (self.diagram, self.table, self.summary, self.detail, self.memory):
             view.set_stale(stale)
 
     # --- selection link ------------------------------------------------------------------------------
