@@ -117,3 +117,25 @@ def test_compare_window_is_dark_and_its_differing_cells_readable(qtbot: QtBot, d
     assert contrast(item.background().color().name(), item.foreground().color().name()) >= 4.5
     window.lane.cancel()
     window.pool.waitForDone(10_000)
+
+
+def test_the_summarys_colours_follow_the_theme(qtbot: QtBot) -> None:
+    """The warning and verdict colours are the dark theme's (light on dark) under a dark palette."""
+    from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+    from unetviz.gui.summary_panel import TEXT_COLOURS, _colour
+
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    before = app.palette()
+    try:
+        dark = QPalette(before)
+        dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+        dark.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+        dark.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
+        dark.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+        app.setPalette(dark)
+        assert [_colour(role) for role in TEXT_COLOURS] == [pair[1] for pair in TEXT_COLOURS.values()]
+    finally:
+        app.setPalette(before)
+    assert [_colour(role) for role in TEXT_COLOURS] == [pair[0] for pair in TEXT_COLOURS.values()]

@@ -22,6 +22,17 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)  # body text only, never an attribute: keep quotes readable
 
 
+# (light theme, dark theme): legible on the panel's own background in both
+TEXT_COLOURS = {"error": ("#c53030", "#fc8181"), "warning": ("#975a16", "#f6ad55"), "agree": ("#276749", "#68d391")}
+
+
+def _colour(role: str) -> str:
+    from unetviz.gui.theme import current_theme
+
+    light, dark = TEXT_COLOURS[role]
+    return dark if current_theme() == "dark" else light
+
+
 class SummaryPanel(QScrollArea):
     size_chosen = Signal(int, int, str)  # (the axis size it replaces, the valid size chosen, axes: "" all or "D,H")
     shape_chosen = Signal(tuple)  # an inspected model's valid input shape, clicked: inspect it again there
@@ -89,8 +100,9 @@ class SummaryPanel(QScrollArea):
             return
         if self.failure is not None:
             name, message = self.failure
+            red = _colour("error")
             parts = [f"<h3 style='margin:0'>{escape(name)}</h3>",
-                     f"<p style='color:#c53030'><b>cannot be analysed:</b> {escape(message)}</p>"]  # fmt: skip
+                     f"<p style='color:{red}'><b>cannot be analysed:</b> {escape(message)}</p>"]  # fmt: skip
             self.label.setText("".join(parts + self._sizes_html()))
             return
         a = self.analysis
@@ -118,7 +130,7 @@ class SummaryPanel(QScrollArea):
                 parts.append("</ul>")
         if a.warnings:
             parts.append("<p><b>warnings</b></p><ul style='margin-left:-20px'>")
-            parts += [f"<li style='color:#975a16'>{escape(w.message)}</li>" for w in a.warnings]
+            parts += [f"<li style='color:{_colour('warning')}'>{escape(w.message)}</li>" for w in a.warnings]
             parts.append("</ul>")
         self.label.setText("".join(parts))
 
@@ -138,16 +150,16 @@ class SummaryPanel(QScrollArea):
         failed = next((layer for layer in a.layers if layer.error), None)
         if failed is None:
             return unbroken(shape_text(a.shapes.output_shape))
-        return f"<span style='color:#c53030'><b>fails at {escape(failed.name)}</b></span>"
+        return f"<span style='color:{_colour('error')}'><b>fails at {escape(failed.name)}</b></span>"
 
     def _trace_html(self, a: Analysis) -> str:
         t = a.trace
         if t is None:
             return escape(self.trace_status)
         if t.agreed:
-            verdict = "<span style='color:#276749'>analytic and traced sizes agree</span>"
+            verdict = f"<span style='color:{_colour('agree')}'>analytic and traced sizes agree</span>"
         else:
-            verdict = f"<span style='color:#c53030'><b>{len(t.mismatches)} layers disagree</b></span>"
+            verdict = f"<span style='color:{_colour('error')}'><b>{len(t.mismatches)} layers disagree</b></span>"
         lines = [f"{escape(t.device)}: {verdict} ({t.seconds * 1000:.0f} ms)"]
         if t.note:
             lines.append(escape(t.note))
