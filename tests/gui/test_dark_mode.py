@@ -139,3 +139,10 @@ def test_the_summarys_colours_follow_the_theme(qtbot: QtBot) -> None:
     finally:
         app.setPalette(before)
     assert [_colour(role) for role in TEXT_COLOURS] == [pair[0] for pair in TEXT_COLOURS.values()]
+
+
+def test_the_stage_tables_defaults_read_on_dark() -> None:
+    from unetviz.gui.stage_table import DEFAULT_BRUSH, DEFAULT_DARK_BRUSH
+
+    assert contrast(DEFAULT_DARK_BRUSH.color().name(), "#2b2b2b") >= 4.5
+    assert contrast(DEFAULT_BRUSH.color().name(), "#ffffff") >= 4.5

@@ -45,7 +45,8 @@ from unetviz.gui.stage_values import (
 from unetviz.gui.text import tooltip
 
 Index = QModelIndex | QPersistentModelIndex
-DEFAULT_BRUSH = QBrush(QColor("#707070"))
+DEFAULT_BRUSH = QBrush(QColor("#707070"))  # a default's grey italic, light theme
+DEFAULT_DARK_BRUSH = QBrush(QColor("#a8a8a8"))  # the same on a dark palette (contrast ≥ 4.5 on #2b2b2b)
 # Only fields that may be null have a default to go back to (kernel_size and convs_per_block are always set).
 RESETTABLE = {"widths", "strides", "encoder_first_widths", "decoder_convs_per_block", "up_kernel_size",
               "up_widths", "decoder_kernel_size", "decoder_widths"}  # fmt: skip
@@ -204,7 +205,9 @@ class StageTableModel(QAbstractTableModel):
             return tooltip(str(error)) if error is not None else column.tip
         defaulted = bad is None and self._fields[column.field] is None
         if role == Qt.ItemDataRole.ForegroundRole and (defaulted or not self._editable(row, column)):
-            return DEFAULT_BRUSH
+            from unetviz.gui.theme import current_theme
+
+            return DEFAULT_DARK_BRUSH if current_theme() == "dark" else DEFAULT_BRUSH
         if role == Qt.ItemDataRole.FontRole and defaulted:
             font = QFont()
             font.setItalic(True)
