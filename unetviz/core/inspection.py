@@ -6,12 +6,11 @@ It answers the questions an `Analysis` answers (`layers`, `levels`, `warnings`, 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from unetviz.core.config import UNetConfig
-from unetviz.core.records import BYTES_PER_VALUE, Layer, Level, Shape, ShapeWarning
+from unetviz.core.records import Layer, LayerTotals, Level, Shape, ShapeWarning
 from unetviz.core.tiles import ValidSizes
 
 
@@ -40,7 +39,7 @@ class FoundSkip:
 
 
 @dataclass(frozen=True)
-class Inspection:
+class Inspection(LayerTotals):
     name: str  # the class, or the factory's name
     target: str  # as given: `path/to/file.py:UNet`, `monai.networks.nets:UNet`, or `<module>` for an object
     layers: tuple[Layer, ...]
@@ -76,14 +75,6 @@ class Inspection:
     @property
     def output_shape(self) -> Shape:
         return self.layers[-1].out_shape if self.layers else self.input_shape
-
-    @property
-    def mult_adds(self) -> int:
-        return sum(layer.mult_adds for layer in self.layers)
-
-    @property
-    def activation_bytes(self) -> int:
-        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
 
     @property
     def receptive_field_text(self) -> str:

@@ -88,8 +88,23 @@ class ShapeWarning:
         return {"kind": self.kind, "layer": self.layer, "message": self.message}
 
 
+class LayerTotals:
+    """Totals over `layers`, for a config's analysis and an inspected model alike."""
+
+    layers: tuple[Layer, ...]
+
+    @property
+    def mult_adds(self) -> int:
+        return sum(layer.mult_adds for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Float32 bytes of every layer's output: what a training forward keeps for backward."""
+        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
+
+
 @dataclass(frozen=True)
-class ShapeAnalysis:
+class ShapeAnalysis(LayerTotals):
     config: UNetConfig
     layers: tuple[Layer, ...]
     levels: tuple[Level, ...]
@@ -115,15 +130,6 @@ class ShapeAnalysis:
     @property
     def total_params(self) -> int:
         return sum(layer.params for layer in self.layers)
-
-    @property
-    def mult_adds(self) -> int:
-        return sum(layer.mult_adds for layer in self.layers)
-
-    @property
-    def activation_bytes(self) -> int:
-        """Float32 bytes of every layer's output: what a training forward keeps for backward."""
-        return BYTES_PER_VALUE * sum(math.prod(layer.out_shape) for layer in self.layers)
 
 
 def size_text(spatial: Shape) -> str:
