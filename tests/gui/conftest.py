@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from unetviz.core.config import UNetConfig, load_preset
+from unetviz.gui.compare_window import CompareWindow
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.settings import SETTINGS_DIR_ENV, AppSettings
@@ -81,3 +82,25 @@ def cell_text(form: ConfigForm, row: int, key: str) -> str:
 def table_rows(window: MainWindow) -> list[list[str]]:
     model = window.table.model
     return [[str(model.index(r, c).data()) for c in range(model.columnCount())] for r in range(model.rowCount())]
+
+
+MakeCompare = Callable[[UNetConfig, UNetConfig], CompareWindow]
+
+
+@pytest.fixture
+def make_compare(qtbot: QtBot) -> Iterator[MakeCompare]:
+    """Compare windows of (A, B), shown and compared once; their workers stopped after the test."""
+    windows: list[CompareWindow] = []
+
+    def make(a: UNetConfig, b: UNetConfig) -> CompareWindow:
+        window = CompareWindow(a, b)
+        qtbot.addWidget(window)
+        windows.append(window)
+        with qtbot.waitSignal(window.compared, timeout=15_000):
+            window.show()
+        return window
+
+    yield make
+    for window in windows:
+        window.lane.cancel()
+        window.pool.waitForDone(10_000)

@@ -3,7 +3,6 @@ nodes framed in both diagrams, B greyed while invalid, and its size taken from t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,9 @@ from unetviz.gui import compare_window as compare_module
 from unetviz.gui.compare_window import CompareWindow
 from unetviz.gui.main_window import MainWindow
 
-from .conftest import set_cell
+from .conftest import MakeCompare, set_cell
 
 TIMEOUT_MS = 15_000
-MakeCompare = Callable[[UNetConfig, UNetConfig], CompareWindow]
-
-
-@pytest.fixture
-def make_compare(qtbot: QtBot) -> Iterator[MakeCompare]:
-    windows: list[CompareWindow] = []
-
-    def make(a: UNetConfig, b: UNetConfig) -> CompareWindow:
-        window = CompareWindow(a, b)
-        qtbot.addWidget(window)
-        windows.append(window)
-        with qtbot.waitSignal(window.compared, timeout=TIMEOUT_MS):
-            window.show()
-        return window
-
-    yield make
-    for window in windows:
-        window.lane.cancel()
-        window.pool.waitForDone(10_000)
 
 
 def menu(window: CompareWindow, title: str) -> QMenu:

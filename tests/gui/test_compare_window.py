@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import MakeWindow
-from unetviz.core.config import UNetConfig, load_preset
+from tests.gui.conftest import MakeCompare, MakeWindow
+from unetviz.core.config import load_preset
 from unetviz.gui.compare_window import DIFFERS_BRUSH, CompareWindow, padding_twin
 
 TIMEOUT_MS = 15_000
-MakeCompare = Callable[[UNetConfig, UNetConfig], CompareWindow]
-
-
-@pytest.fixture
-def make_compare(qtbot: QtBot) -> Iterator[MakeCompare]:
-    windows: list[CompareWindow] = []
-
-    def make(a: UNetConfig, b: UNetConfig) -> CompareWindow:
-        window = CompareWindow(a, b)
-        qtbot.addWidget(window)
-        windows.append(window)
-        with qtbot.waitSignal(window.compared, timeout=TIMEOUT_MS):
-            window.show()
-        return window
-
-    yield make
-    for window in windows:
-        window.lane.cancel()
-        window.pool.waitForDone(10_000)
 
 
 def cell(window: CompareWindow, row: int, column: int) -> QTableWidgetItem:
