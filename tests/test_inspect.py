@@ -136,7 +136,7 @@ def test_monai_dyn_unet() -> None:
 
 def test_smp_unet_with_a_resnet34_encoder() -> None:
     if importlib.util.find_spec("segmentation_models_pytorch") is None:  # imported by the factory (torchvision)
-        pytest.skip("segmentation_models_pytorch is in the test extra: pip install -e '.[test]'")
+        pytest.skip(reason="segmentation_models_pytorch (the test extra) is not installed: pip install -e '.[test]'")
     shape = (1, 3, 128, 128)
     found, model = _inspected(f"{MODELS / 'smp_unet.py'}:resnet34_unet", {}, shape)
     depth: int = getattr(model, "encoder")._depth  # noqa: B009  smp's own: five stride-2 stages; the skips are all but the deepest

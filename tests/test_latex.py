@@ -20,9 +20,8 @@ from unetviz.report.latex import escape, layers_tex, levels_tex, math_text, numb
 
 MODELS = Path(__file__).parent / "models"
 PDFLATEX = shutil.which("pdflatex")
-needs_pdflatex = pytest.mark.skipif(
-    PDFLATEX is None, reason="no `pdflatex` on PATH (Debian: texlive-latex-base texlive-pictures; make test)"
-)
+NO_PDFLATEX = "no `pdflatex` on PATH (Debian: texlive-latex-base texlive-pictures; make test installs them)"
+needs_pdflatex = pytest.mark.skipif(PDFLATEX is None, reason=NO_PDFLATEX)
 Tables = Callable[[Analysis | Inspection], str]
 
 
