@@ -7,7 +7,7 @@ from functools import partial
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QMessageBox, QToolBar
 
@@ -16,6 +16,7 @@ from unetviz.draw.graph import VIEWS
 from unetviz.gui.paper_view import PAPER
 
 if TYPE_CHECKING:
+    from unetviz.gui.diagram_view import DiagramView
     from unetviz.gui.main_window import MainWindow
 
 DEVICES = ("auto", "cuda", "cpu", "meta")
@@ -53,11 +54,7 @@ class WindowActions:
         self.undo.setShortcuts([QKeySequence("Ctrl+Z")])
         self.redo = stack.createRedoAction(window, "&Redo")
         self.redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
-        self.zoom_in = self._action("Zoom &in", diagram.zoom_in, "Ctrl+=")
-        self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        self.zoom_out = self._action("Zoom &out", diagram.zoom_out, "Ctrl+-")
-        self.fit = self._action("&Fit to window", diagram.fit, "Ctrl+0")
-        self.actual_size = self._action("&Actual size (1:1)", diagram.actual_size, "Ctrl+1")
+        self.zoom_in, self.zoom_out, self.fit, self.actual_size = zoom_actions(window, diagram)
         self.copy_image = self._action("&Copy diagram as image", diagram.copy_image, "Ctrl+Shift+C")
         self.copy_image.setToolTip("SVG and PNG on the clipboard; Ctrl+drag the diagram to drop it as a file")
         diagram.context_actions = [self.copy_image, self.export_diagram, self.fit, self.actual_size]
@@ -95,11 +92,7 @@ class WindowActions:
     def _action(
         self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None
     ) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        _on_trigger(action, slot)
-        return action
+        return make_action(self.window, text, slot, shortcut)
 
     def _build_menus(self) -> None:
         window = self.window
@@ -178,3 +171,22 @@ class WindowActions:
 def _on_trigger(action: QAction, slot: Callable[[], object]) -> None:
     # triggered(bool) would hand `checked` to the slot as an extra argument.
     action.triggered.connect(lambda _checked=False: slot())
+
+
+def make_action(parent: QObject, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:  # fmt: skip
+    """A menu/toolbar action calling `slot` (without triggered's `checked`), with an optional shortcut."""
+    action = QAction(text, parent)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    _on_trigger(action, slot)
+    return action
+
+
+def zoom_actions(parent: QObject, view: DiagramView) -> tuple[QAction, QAction, QAction, QAction]:
+    """Zoom in, zoom out, fit and 1:1 on `view`, with the same keys in every window that shows a diagram."""
+    zoom_in = make_action(parent, "Zoom &in", view.zoom_in, "Ctrl+=")
+    zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+    return (zoom_in, make_action(parent, "Zoom &out", view.zoom_out, "Ctrl+-"),
+            make_action(parent, "&Fit to window", view.fit, "Ctrl+0"),
+            make_action(parent, "&Actual size (1:1)", view.actual_size, "Ctrl+1"))  # fmt: skip

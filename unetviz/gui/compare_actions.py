@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar
 
-from unetviz.gui.actions import APP_VIEWS, VIEW_LABELS
+from unetviz.gui.actions import APP_VIEWS, VIEW_LABELS, make_action, zoom_actions
 
 if TYPE_CHECKING:
     from unetviz.gui.compare_window import CompareWindow
@@ -29,11 +29,7 @@ class CompareActions:
         self.export_markdown = self._action("Export report as &Markdown…", partial(export, "markdown"), "Ctrl+Shift+E")
         self.export_markdown.setIconText("Markdown report…")
         self.close = self._action("&Close", window.close, QKeySequence.StandardKey.Close)
-        self.zoom_in = self._action("Zoom &in", first.zoom_in, "Ctrl+=")
-        self.zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        self.zoom_out = self._action("Zoom &out", first.zoom_out, "Ctrl+-")
-        self.fit = self._action("&Fit to window", first.fit, "Ctrl+0")
-        self.actual_size = self._action("&Actual size (1:1)", first.actual_size, "Ctrl+1")
+        self.zoom_in, self.zoom_out, self.fit, self.actual_size = zoom_actions(window, first)
         self.swap = self._action("&Swap A and B", window.swap, "Ctrl+Shift+X")
         self.swap.setToolTip("B becomes the main window's config, and A becomes B")
         self.swap.setIconText("Swap A ⇄ B")
@@ -61,11 +57,7 @@ class CompareActions:
     def _action(
         self, text: str, slot: Callable[[], object], shortcut: str | QKeySequence.StandardKey | None = None
     ) -> QAction:
-        action = QAction(text, self.window)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _checked=False: slot())  # triggered(bool) would pass `checked` on
-        return action
+        return make_action(self.window, text, slot, shortcut)
 
     def _build_menus(self) -> None:
         bar = self.window.menuBar()
