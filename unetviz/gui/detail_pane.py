@@ -11,12 +11,12 @@ import math
 from html import escape as _escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QWidget
 
 from unetviz.core.records import Layer
 from unetviz.core.shapes import BYTES_PER_VALUE
 from unetviz.gui.layer_table import LayerTableModel
-from unetviz.gui.text import unbroken
+from unetviz.gui.text import rich_text_pane, unbroken
 from unetviz.report.tables import human, shape_text
 
 HINT = "Click a node, a bar or a layer row to see its layers here."
@@ -36,21 +36,10 @@ class DetailPane(QScrollArea):
     def __init__(self, layers: LayerTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detail_pane")
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
         self._model = layers
         self.names: list[str] = []
-        self.label = QLabel(HINT)
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)  # every name and formula in it is escaped
-        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setMargin(8)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        self.setWidget(inner)
+        # every name and formula in it is escaped
+        self.label = rich_text_pane(self, HINT, Qt.TextInteractionFlag.TextSelectableByMouse)
         layers.modelReset.connect(self._refresh)  # a new analysis: the same layers, with their new sizes
 
     def show_layers(self, names: list[str]) -> None:

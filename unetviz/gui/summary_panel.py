@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape as _escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QWidget
 
 from unetviz.core.analysis import Analysis
 from unetviz.core.config import UNetConfig
@@ -14,7 +14,7 @@ from unetviz.core.inspection import Inspection
 from unetviz.core.records import Imported
 from unetviz.core.tiles import ValidSizes
 from unetviz.gui.inspect_summary import OPEN_MATCHED_LINK, inspection_html, shape_from_link
-from unetviz.gui.text import unbroken
+from unetviz.gui.text import rich_text_pane, unbroken
 from unetviz.report.tables import human, shape_text
 
 
@@ -40,20 +40,8 @@ class SummaryPanel(QScrollArea):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
-        self.label = QLabel("analysing…")
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.label = rich_text_pane(self, "analysing…", Qt.TextInteractionFlag.TextBrowserInteraction)
         self.label.linkActivated.connect(self._on_link)
-        self.label.setMargin(8)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        self.setWidget(inner)
         self.analysis: Analysis | None = None
         self.valid_sizes: list[ValidSizes] = []
         self.imported: Imported | None = None

@@ -11,7 +11,7 @@ from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as GuiQt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 CLI_HINT = re.compile(r"try `unetviz sizes`[^;)]*")
 APP_HINT = "the Summary lists input sizes that fit"
@@ -49,3 +49,22 @@ def app_message(text: str) -> str:
     for pattern, words in APP_WORDS:
         text = pattern.sub(words, text)
     return NULL.sub(lambda m: "default" if m.group() == "null" else m.group(), text)
+
+
+def rich_text_pane(area: QScrollArea, text: str, interaction: Qt.TextInteractionFlag) -> QLabel:
+    """A wrapping rich-text label (its names escaped by the caller) filling `area`, which scrolls down only:
+    the Summary's and the Detail pane's body."""
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the text wraps instead
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setTextInteractionFlags(interaction)
+    label.setMargin(8)
+    inner = QWidget()
+    layout = QVBoxLayout(inner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label)
+    area.setWidget(inner)
+    return label
