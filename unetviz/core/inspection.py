@@ -88,9 +88,12 @@ class Inspection(LayerTotals):
     def depth(self) -> int:
         return max((level.level for level in self.levels), default=0)
 
-    def edges_into(self, layer: str) -> list[str]:
-        """The layers (or "input") whose outputs `layer` read, in argument order."""
-        return [source for source, target in self.edges if target == layer]
+    def inputs(self) -> dict[str, list[str]]:
+        """Each layer to the layers (or "input") whose outputs it read, in argument order."""
+        read: dict[str, list[str]] = {}
+        for source, target in self.edges:
+            read.setdefault(target, []).append(source)
+        return read
 
     def valid_input_sizes(self) -> list[ValidSizes]:
         return list(self.valid_sizes)

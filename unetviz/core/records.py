@@ -31,6 +31,15 @@ class Layer:
     amounts: tuple[tuple[int, int], ...] | None = None  # crop/pad per spatial axis: (before, after)
     error: str | None = None  # what torch would raise here (a `strict` concat of unequal sizes)
 
+    @property
+    def kernel_text(self) -> str:
+        """`3×3`, `3×3×3` or `1×3×3`: the kernel per spatial axis; "" for a layer without one."""
+        if self.kernel is None:
+            return ""
+        if isinstance(self.kernel, tuple):
+            return "×".join(str(k) for k in self.kernel)
+        return "×".join([str(self.kernel)] * (len(self.out_shape) - 2))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -48,6 +57,14 @@ class Layer:
             "amounts": [list(a) for a in self.amounts] if self.amounts is not None else None,
             **({"error": self.error} if self.error else {}),
         }
+
+
+def by_block(layers: tuple[Layer, ...] | list[Layer]) -> dict[str, list[Layer]]:
+    """The layers grouped by their block (enc0, dec1, head …), blocks and layers in execution order."""
+    blocks: dict[str, list[Layer]] = {}
+    for layer in layers:
+        blocks.setdefault(layer.block, []).append(layer)
+    return blocks
 
 
 def _axes(value: int | tuple[int, ...] | None) -> int | list[int] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from unetviz.core.analysis import Analysis
 from unetviz.core.inspection import Inspection
 from unetviz.core.plan import DecoderStage, EncoderStage
+from unetviz.core.records import by_block
 from unetviz.core.shapes import ACTIVATION_TYPES, Layer, axes_text, size_text
 from unetviz.report.tables import shape_text
 
@@ -87,10 +88,7 @@ def _edge_size(shape: tuple[int, ...]) -> str:
 
 
 def _blocks(analysis: Analysis) -> dict[str, list[Layer]]:
-    blocks: dict[str, list[Layer]] = {}
-    for layer in analysis.layers:
-        blocks.setdefault(layer.block, []).append(layer)
-    return blocks
+    return by_block(analysis.layers)
 
 
 NORM_TEXT = {"batch": ", BN", "instance": ", IN", "group": ", GN", "none": ""}

@@ -8,7 +8,7 @@ import itertools
 from collections import Counter
 
 from unetviz.core.inspection import FoundSkip, Inspection
-from unetviz.core.records import Layer, size_text
+from unetviz.core.records import Layer, by_block, size_text
 from unetviz.draw.graph import Edge, Graph, Node, legend
 from unetviz.report.tables import shape_text
 
@@ -35,12 +35,10 @@ def _what(layers: list[Layer]) -> str:
     """`2× Conv2d 3×3, 2× BatchNorm2d, 2× ReLU`: the stage's layer types, in order of first use."""
     words = {"Cat": "concat", "Add": "add", "Mul": "multiply", "Stack": "stack"}
     counts = Counter(words.get(layer.type, layer.type) for layer in layers if layer.type not in ("Pad", "Crop"))
-    kernels = {layer.type: layer.kernel for layer in layers if layer.kernel is not None}
+    kernels = {layer.type: f" {layer.kernel_text}" for layer in layers if layer.kernel is not None}
     parts = []
     for kind, n in counts.items():
-        kernel = kernels.get(kind)
-        kernel_text = "" if kernel is None else f" {kernel}×{kernel}" if isinstance(kernel, int) else (
-            " " + "×".join(str(k) for k in kernel))  # fmt: skip
+        kernel_text = kernels.get(kind, "")
         parts.append(f"{n}× {kind}{kernel_text}" if n > 1 else f"{kind}{kernel_text}")
     text = ", ".join(parts[:4])
     return text + (", …" if len(parts) > 4 else "")
@@ -55,10 +53,7 @@ def _chain(layers: list[Layer]) -> str:
 
 
 def _stages(found: Inspection) -> dict[str, list[Layer]]:
-    stages: dict[str, list[Layer]] = {}
-    for layer in found.layers:
-        stages.setdefault(layer.block, []).append(layer)
-    return stages
+    return by_block(found.layers)
 
 
 def _skip_text(skip: FoundSkip) -> str:
@@ -213,6 +208,7 @@ def _layers_graph(found: Inspection) -> tuple[list[Node], list[Edge]]:
     adjusted = {layer.name: layer for layer in found.layers if layer.type in ("Pad", "Crop")}
     joins = {layer.name: layer for layer in found.layers if layer.type in ("Add", "Cat")}
     by_join = {s.join: s for s in found.skips}
+    inputs = found.inputs()
     edges = []
     for source, target in found.edges:
         head = "input" if source == "input" else _layer_id(source)
@@ -220,7 +216,7 @@ def _layers_graph(found: Inspection) -> tuple[list[Node], list[Edge]]:
         if (source, target) in skip_pairs or (source in adjusted and skip is not None and skip.adjusted == "skip"):
             kind = "fail" if joins[target].error else "skip"
             edges.append(Edge(head, _layer_id(target), kind, _skip_text(skip) if skip else "copy"))
-        elif target in joins and joins[target].type == "Add" and source != found.edges_into(target)[-1]:
+        elif target in joins and joins[target].type == "Add" and source != inputs[target][-1]:
             edges.append(Edge(head, _layer_id(target), "residual"))
         else:
             edges.append(Edge(head, _layer_id(target), "flow"))

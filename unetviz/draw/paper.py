@@ -13,27 +13,15 @@ from __future__ import annotations
 from collections import Counter
 
 from unetviz.core.analysis import Analysis
-from unetviz.core.records import Layer
+from unetviz.core.records import Layer, by_block
 from unetviz.core.shapes import axes_text
 from unetviz.draw.paper_layout import GAP, LABEL_SIZE, Layout, Link, PaperFigure, bar_width, finish
 from unetviz.draw.text_metrics import text_width
 
 
-def _blocks(analysis: Analysis) -> dict[str, list[Layer]]:
-    blocks: dict[str, list[Layer]] = {}
-    for layer in analysis.layers:
-        blocks.setdefault(layer.block, []).append(layer)
-    return blocks
-
-
 def _main_convs(layers: list[Layer]) -> list[Layer]:
     return [layer for layer in layers if layer.type.startswith("Conv") and not layer.type.startswith("ConvTranspose")
             and ".skip_" not in layer.name]  # fmt: skip
-
-
-def _kernel_text(layer: Layer) -> str:
-    dims = len(layer.out_shape) - 2
-    return axes_text(layer.kernel) if isinstance(layer.kernel, tuple) else "×".join([str(layer.kernel)] * dims)
 
 
 def _stride_text(layer: Layer) -> str:
@@ -56,9 +44,9 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
         raise ConfigError("--bar-scale", scale, "power (√ of channels and size, as the paper looks) or linear")
     layout = Layout(scale)
     plan = analysis.config.plan
-    blocks = _blocks(analysis)
+    blocks = by_block(analysis.layers)
     convs = [c for layers in blocks.values() for c in _main_convs(layers)]
-    common = Counter(_kernel_text(c) for c in convs).most_common(1)[0][0] if convs else ""
+    common = Counter(c.kernel_text for c in convs).most_common(1)[0][0] if convs else ""
     last: int | None = None
     encoder_last: dict[int, int] = {}
     for stage in plan.encoder:
@@ -78,7 +66,7 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
                 layout.link(previous, bar, "strided", _stride_text(conv))
             else:
                 bar = layout.add(stage.level, conv.out_shape, "map", conv.name)
-                kernel = _kernel_text(conv)
+                kernel = conv.kernel_text
                 layout.link(previous, bar, "conv", ("" if kernel == common else kernel) + _stride_text(conv))
             previous = bar
         last = previous
@@ -104,7 +92,7 @@ def build_paper(analysis: Analysis, scale: str = "power") -> PaperFigure:
         layout.link(encoder_last[dec.level], copy, "copy", note)
         previous = up_bar
         for conv in _main_convs(layers):
-            kernel = _kernel_text(conv)
+            kernel = conv.kernel_text
             bar = layout.add(dec.level, conv.out_shape, "map", conv.name)
             layout.link(previous, bar, "conv", "" if kernel == common else kernel)
             previous = bar

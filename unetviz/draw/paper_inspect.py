@@ -13,9 +13,8 @@ import dataclasses
 from collections import Counter
 
 from unetviz.core.errors import ConfigError
-from unetviz.core.inspection import Inspection
+from unetviz.core.inspection import FoundSkip, Inspection
 from unetviz.core.records import Layer
-from unetviz.core.shapes import axes_text
 from unetviz.draw.paper_layout import GAP, LABEL_SIZE, Layout, PaperFigure, bar_width, finish
 from unetviz.draw.text_metrics import text_width
 
@@ -35,18 +34,9 @@ def _kind(layer: Layer) -> str | None:
     return None
 
 
-def _kernel(layer: Layer) -> str:
-    if layer.kernel is None:
-        return ""
-    dims = len(layer.out_shape) - 2
-    return axes_text(layer.kernel) if isinstance(layer.kernel, tuple) else "×".join([str(layer.kernel)] * dims)
-
-
 def main_path(found: Inspection) -> set[str]:
     """The layers on the longest chain of drawn layers (convs, pools, up-samplings) from input to output."""
-    inputs: dict[str, list[str]] = {}
-    for source, target in found.edges:
-        inputs.setdefault(target, []).append(source)
+    inputs = found.inputs()
     weight = {layer.name: 1 if _kind(layer) else 0 for layer in found.layers}
     longest: dict[str, int] = {"input": 0}
     for layer in found.layers:  # execution order is a topological order
@@ -72,13 +62,11 @@ def build_inspected_paper(found: Inspection, scale: str = "power") -> PaperFigur
     layout = Layout(scale)
     on_path = main_path(found)
     layers = [layer for layer in found.layers if layer.name in on_path or layer.block.startswith("ds")]
-    common = Counter(_kernel(layer) for layer in layers if _kind(layer) == "conv").most_common(1)
+    common = Counter(layer.kernel_text for layer in layers if _kind(layer) == "conv").most_common(1)
     usual = common[0][0] if common else ""
     joins = {skip.join: skip for skip in found.skips}
     bar_of: dict[str, int] = {"input": layout.add(0, found.input_shape, "input", "")}
-    inputs: dict[str, list[str]] = {}
-    for read, reader in found.edges:
-        inputs.setdefault(reader, []).append(read)
+    inputs = found.inputs()
 
     def behind(name: str) -> int:
         """The latest bar among what `name` read (a norm or activation stands for the bar before it)."""
@@ -112,7 +100,7 @@ def build_inspected_paper(found: Inspection, scale: str = "power") -> PaperFigur
         else:
             bar = layout.add(layer.level, layer.out_shape, "output" if layer.block == "head" else "map",
                              layer.name)  # fmt: skip
-            note = _kernel(layer) if kind == "conv" and _kernel(layer) != usual else ""
+            note = layer.kernel_text if kind == "conv" and layer.kernel_text != usual else ""
             layout.link(source, bar, "head" if layer.block == "head" else "conv", note)
         bar_of[layer.name] = current = bar
     if not any(bar.kind == "output" for bar in layout.bars):  # no head module: the last bar is the output
@@ -123,14 +111,11 @@ def build_inspected_paper(found: Inspection, scale: str = "power") -> PaperFigur
     return finish(layout, words, found.name)
 
 
-def _pair(layout: Layout, found: Inspection, skip: object, join: Layer, bar_of: dict[str, int], current: int) -> int:
+def _pair(layout: Layout, found: Inspection, skip: FoundSkip, join: Layer, bar_of: dict[str, int], current: int) -> int:
     """At a skip's join: the copied map, white, against the left of the map it joins. When a conv runs between the
     up-sampling and the join (MONAI's residual units), that map is not the row's first: the copy arrow then
     passes behind the bars between (see `finish`). The joined map moves right to make room for the copy bar and
     for the copy arrow after the encoder's bar. Returns the bar that stands for the concatenation."""
-    from unetviz.core.inspection import FoundSkip
-
-    assert isinstance(skip, FoundSkip)
     source = bar_of.get(skip.source, bar_of["input"])
     copy_channels = join.out_shape[1] - layout.shapes[current][1]
     if copy_channels <= 0 or layout.levels[current] != join.level:  # an add, or a join elsewhere: no white bar

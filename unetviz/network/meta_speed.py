@@ -99,16 +99,12 @@ NORMS: dict[Any, Callable[..., torch.Tensor]] = {
 
 
 @functools.lru_cache(maxsize=CACHED_MODELS)
-def _meta_model(cfg: UNetConfig) -> tuple[torch.nn.Module, threading.Lock]:
-    from unetviz.network.model import build_model
-
-    return build_model(cfg, "meta").eval(), threading.Lock()
-
-
 def meta_model(cfg: UNetConfig) -> tuple[torch.nn.Module, threading.Lock]:
     """The meta model `build_model(cfg, "meta")` returns, built once per config (a meta model holds no memory),
     with the lock its user holds while hooks are on it."""
-    return _meta_model(cfg)
+    from unetviz.network.model import build_model
+
+    return build_model(cfg, "meta").eval(), threading.Lock()
 
 
 def warm_up_meta(dims: int = 2) -> None:

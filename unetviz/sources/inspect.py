@@ -167,7 +167,8 @@ def inspect(model: nn.Module, input_shape: tuple[int, ...] | list[int], device: 
     matched, differs = match_config(found)
     sizes: tuple[ValidSizes, ...] = ()
     if valid_sizes and failure is None and len(found.output_shape) == len(input_shape):
-        sizes = tuple(_valid_sizes(model if device == "meta" else _on_device(model, "meta"), input_shape))
+        meta = model if device == "meta" else _on_device(model, "meta")
+        sizes = tuple(_valid_sizes(meta, input_shape, _stride_products(ushape, len(input_shape) - 2)))
     return Inspection(**{**found.__dict__, "matched": matched, "differs": differs, "valid_sizes": sizes})
 
 
@@ -262,7 +263,8 @@ def match_config(found: Inspection) -> tuple[UNetConfig | None, tuple[str, ...]]
             continue
         try:
             cfg = cfg.replace(in_channels=c, num_classes=found.output_shape[1], input_size=spatial, batch_size=n)
-            theirs_layers = analyze_shapes(cfg).layers
+            theirs_analysis = analyze_shapes(cfg)
+            theirs_layers = theirs_analysis.layers
         except ConfigError:
             continue
         theirs = _signature(theirs_layers)
@@ -271,7 +273,7 @@ def match_config(found: Inspection) -> tuple[UNetConfig | None, tuple[str, ...]]
         if (
             sorted(theirs) == sorted(ours)
             and total == found.total_params
-            and _level_sizes(found.levels) == (_level_sizes(analyze_shapes(cfg).levels))
+            and _level_sizes(found.levels) == (_level_sizes(theirs_analysis.levels))
         ):
             return cfg, ()
         common = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b), min(len(ours),
@@ -312,23 +314,18 @@ def _fits(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...] | None:
     return last[2:] if len(last) == len(shape) else ()
 
 
-def _stride_products(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Per axis, the largest whole stride any step reaches: the period valid sizes usually repeat with."""
-    n = len(shape) - 2
-    try:
-        ushape = find_u(record(model, shape, "meta").ops, shape)
-    except RecordFailed:
-        return (1,) * n
+def _stride_products(ushape: UShape, n: int) -> tuple[int, ...]:
+    """Per axis, the largest whole stride any step of the inspected pass reaches: the period valid sizes usually
+    repeat with."""
     scales = [s for s in ushape.scales if s is not None]
     return tuple(max([1, *(int(s[axis]) for s in scales)]) for axis in range(n))
 
 
-def _valid_sizes(model: nn.Module, input_shape: tuple[int, ...]) -> list[ValidSizes]:
+def _valid_sizes(model: nn.Module, input_shape: tuple[int, ...], periods: tuple[int, ...]) -> list[ValidSizes]:
     """Per input axis (all axes together when they are equal): the nearby sizes a forward pass takes without
     dropping rows, by re-tracing candidates on meta; bounded by SEARCH_SECONDS."""
     spatial = input_shape[2:]
     deadline = time.perf_counter() + SEARCH_SECONDS
-    periods = _stride_products(model, input_shape)
     rules: dict[tuple[int, int], list[int]] = {}  # axes with one size and one period are searched together
     for axis, (size, period) in enumerate(zip(spatial, periods, strict=True)):
         rules.setdefault((size, period), []).append(axis)
