@@ -43,6 +43,7 @@ from unetviz.gui.stage_values import (
     with_entries,
 )
 from unetviz.gui.text import tooltip
+from unetviz.gui.theme import current_theme
 
 Index = QModelIndex | QPersistentModelIndex
 DEFAULT_BRUSH = QBrush(QColor("#707070"))  # a default's grey italic, light theme
@@ -205,8 +206,6 @@ class StageTableModel(QAbstractTableModel):
             return tooltip(str(error)) if error is not None else column.tip
         defaulted = bad is None and self._fields[column.field] is None
         if role == Qt.ItemDataRole.ForegroundRole and (defaulted or not self._editable(row, column)):
-            from unetviz.gui.theme import current_theme
-
             return DEFAULT_DARK_BRUSH if current_theme() == "dark" else DEFAULT_BRUSH
         if role == Qt.ItemDataRole.FontRole and defaulted:
             font = QFont()

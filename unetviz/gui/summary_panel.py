@@ -15,6 +15,7 @@ from unetviz.core.records import Imported
 from unetviz.core.tiles import ValidSizes
 from unetviz.gui.inspect_summary import OPEN_MATCHED_LINK, inspection_html, shape_from_link
 from unetviz.gui.text import rich_text_pane, unbroken
+from unetviz.gui.theme import current_theme
 from unetviz.report.tables import human, shape_text
 
 
@@ -27,8 +28,6 @@ TEXT_COLOURS = {"error": ("#c53030", "#fc8181"), "warning": ("#975a16", "#f6ad55
 
 
 def _colour(role: str) -> str:
-    from unetviz.gui.theme import current_theme
-
     light, dark = TEXT_COLOURS[role]
     return dark if current_theme() == "dark" else light
 
