@@ -11,10 +11,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from unetviz.core.analysis import analyze
-from unetviz.core.config import UNetConfig, load_config
+from unetviz.core.config import UNetConfig, load_config, preset_names
 from unetviz.core.errors import ConfigError, TraceError
 from unetviz.core.shapes import analyze_shapes
 from unetviz.network.model import build_model
+from unetviz.network.stats import LeafCall, torchinfo_check, torchinfo_summary_check
 from unetviz.network.trace import compare_shapes, trace
 
 
@@ -81,6 +82,38 @@ def test_torchinfo_cross_check_agrees_on_params_and_differs_on_up_conv() -> None
     weights_and_bias = 1024 * 512 * 4 + 512
     assert up.torchinfo == weights_and_bias * 56 * 56  # torchinfo: per output position, with bias
     assert up.ours == 1024 * 512 * 4 * 28 * 28
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_cross_check_from_the_recorded_pass_equals_torchinfo_summary(name: str) -> None:
+    """The check built from the trace's own leaf calls is what `torchinfo.summary` itself reports."""
+    cfg = load_config(name)
+    shapes = analyze_shapes(cfg)
+    result = trace(cfg, shapes, "meta")
+    model = build_model(cfg, "meta").eval()
+    with torch.no_grad():
+        reference = torchinfo_summary_check(shapes, model, torch.zeros(shapes.input_shape, device="meta"))
+    assert result.torchinfo == reference
+
+
+class _Twice(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 2, 3, padding=1)
+        self.scale = torch.nn.Parameter(torch.ones(1))  # held by the container itself, not by a leaf
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.conv(x)) * self.scale
+
+
+def test_cross_check_follows_torchinfo_on_a_shared_module_and_container_parameters() -> None:
+    """torchinfo's rules: a module called twice counts its parameters once and its mult-adds per call."""
+    shapes = analyze_shapes(load_config("small"))
+    model = _Twice()
+    calls = [LeafCall("conv", model.conv, (1, 2, 8, 8))] * 2
+    reference = torchinfo_summary_check(shapes, model, torch.zeros(1, 2, 8, 8, device="meta"))
+    assert torchinfo_check(shapes, model, calls) == reference
+    assert reference.params == sum(p.numel() for p in model.parameters())
 
 
 def test_compare_shapes_reports_every_disagreement() -> None:

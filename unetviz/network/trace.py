@@ -16,7 +16,7 @@ from unetviz.core.shapes import BYTES_PER_VALUE, Shape, ShapeAnalysis
 from unetviz.network.host_memory import available_bytes
 from unetviz.network.meta_speed import FastMetaNorm, meta_model
 from unetviz.network.model import build_model
-from unetviz.network.stats import torchinfo_check
+from unetviz.network.stats import LeafCall, torchinfo_check
 from unetviz.network.trace_records import Mismatch, TraceResult
 
 DEVICES = ("auto", "cpu", "cuda", "meta")
@@ -76,25 +76,27 @@ def _leaf_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def _run(cfg: UNetConfig, shapes: ShapeAnalysis, device: str, cross_check: bool = False) -> TraceResult:
-    """One forward of the real model. On meta the model is built once per config and, with `cross_check`,
-    the forward is torchinfo's own (`torchinfo.summary` runs it; our hooks record the same pass)."""
+    """One forward of the real model (on meta built once per config); with `cross_check`, torchinfo's counts
+    come from the leaf calls this same forward records."""
     started = time.perf_counter()
     if device == "meta":
         model, lock = meta_model(cfg)
         with lock:
             return _forward(cfg, shapes, model, device, started, cross_check)
-    return _forward(cfg, shapes, build_model(cfg, device).eval(), device, started, False)
+    return _forward(cfg, shapes, build_model(cfg, device).eval(), device, started, cross_check)
 
 
 def _forward(cfg: UNetConfig, shapes: ShapeAnalysis, model: nn.Module, device: str, started: float,
              cross_check: bool) -> TraceResult:  # fmt: skip
     traced: dict[str, Shape] = {}
+    calls: list[LeafCall] = []
     events: dict[str, list[torch.cuda.Event]] = {}
     handles = []
     for name, module in _leaf_modules(model):
 
-        def record(_m: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:
+        def record(module: nn.Module, _inputs: object, output: torch.Tensor, name: str = name) -> None:
             traced[name] = tuple(output.shape)
+            calls.append(LeafCall(name, module, traced[name]))
             if name in events:
                 events[name][1].record()
 
@@ -105,13 +107,9 @@ def _forward(cfg: UNetConfig, shapes: ShapeAnalysis, model: nn.Module, device: s
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     dummy = torch.zeros(shapes.input_shape, device=device)
-    check = None
     try:
         with torch.no_grad(), FastMetaNorm() if device == "meta" else contextlib.nullcontext():
-            if cross_check:
-                check = torchinfo_check(shapes, model, dummy)
-            else:
-                model(dummy)
+            model(dummy)
         if device == "cuda":
             torch.cuda.synchronize()
     finally:
@@ -120,6 +118,7 @@ def _forward(cfg: UNetConfig, shapes: ShapeAnalysis, model: nn.Module, device: s
     layer_ms = {name: start.elapsed_time(end) for name, (start, end) in events.items()}
     peak = int(torch.cuda.max_memory_allocated()) if device == "cuda" else None
     mismatches = compare_shapes(shapes, traced)
+    check = torchinfo_check(shapes, model, calls) if cross_check else None
     params = sum(p.numel() for p in model.parameters())
     return TraceResult(device, traced, mismatches, params, time.perf_counter() - started, layer_ms=layer_ms,
                        peak_memory_bytes=peak, torchinfo=check)  # fmt: skip
@@ -146,9 +145,4 @@ def trace(cfg: UNetConfig, shapes: ShapeAnalysis, device: str = "auto", cross_ch
         result = _run(cfg, shapes, "meta", cross_check)
         note = f"CUDA ran out of memory (~{needed} MiB of activations); traced on meta instead"
         return dataclasses.replace(result, note=note)
-    if cross_check and result.torchinfo is None:  # a real device's trace: torchinfo counts on the meta model
-        model, lock = meta_model(cfg)
-        with lock, torch.no_grad(), FastMetaNorm():
-            check = torchinfo_check(shapes, model, torch.zeros(shapes.input_shape, device="meta"))
-        result = dataclasses.replace(result, torchinfo=check)
     return result
