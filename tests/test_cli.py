@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from unetviz import cli
+
 
 def unetviz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "unetviz.cli", *args], capture_output=True, text=True, cwd=cwd)
@@ -96,3 +98,25 @@ def test_help_lists_every_command() -> None:
     assert out.returncode == 0
     for command in ("summary", "sizes", "presets", "export", "compare", "gui"):
         assert command in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "frozen"),
+    [(["summary", "--preset", "small", "--device", "meta"], True), (["--help"], False)],
+)
+def test_the_console_command_skips_the_exit_sweep_unless_qt_is_loaded(
+    argv: list[str], frozen: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a process with torch loaded and without Qt (whose objects must be torn down in order) skips it."""
+    calls: list[None] = []
+    monkeypatch.delitem(sys.modules, "PySide6.QtCore", raising=False)
+    if not frozen:
+        monkeypatch.setitem(sys.modules, "PySide6.QtCore", sys)  # as if the app had run
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append(None))
+    monkeypatch.setattr(sys, "argv", ["unetviz", *argv])
+    try:
+        code = cli.entry()
+    except SystemExit as exc:  # --help
+        code = int(exc.code or 0)
+    assert code == 0 and capsys.readouterr().out
+    assert bool(calls) == frozen

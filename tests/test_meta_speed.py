@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from unetviz.core.config import load_config, preset_names
@@ -67,3 +68,84 @@ def test_one_meta_model_per_config() -> None:
     assert sum(p.numel() for p in meta_model(a)[0].parameters()) == sum(
         p.numel() for p in build_model(a, "meta").parameters()
     )
+
+
+@pytest.mark.parametrize(
+    ("shapes", "dim"),
+    [
+        ([(2, 3, 5, 7), (2, 4, 5, 7)], 1),
+        ([(2, 3, 5, 7), (2, 3, 5, 7), (2, 3, 5, 1)], -1),
+        ([(1, 8, 4, 4, 4), (1, 8, 4, 4, 4)], 0),
+        ([(3,), (4,)], 0),
+        ([(2, 3, 5, 7)], 2),
+    ],
+)
+def test_cat_has_torchs_own_shape(shapes: list[tuple[int, ...]], dim: int) -> None:
+    tensors = [torch.zeros(s, device="meta") for s in shapes]
+    with FastMetaNorm():
+        fast = torch.cat(tensors, dim=dim)
+    assert fast.shape == torch.cat(tensors, dim=dim).shape and fast.device.type == "meta"
+
+
+@pytest.mark.parametrize(
+    ("shapes", "dim"),
+    [
+        ([(2, 3, 5, 7), (2, 4, 6, 7)], 1),  # a skip one row taller than the up-sampled map: the crop was forgotten
+        ([(2, 3, 5, 7), (2, 3, 5)], 1),  # different ranks
+        ([(2, 3), (2, 3)], 2),  # no such dimension
+    ],
+)
+def test_a_join_of_mismatched_maps_fails_with_torchs_own_error(shapes: list[tuple[int, ...]], dim: int) -> None:
+    tensors = [torch.zeros(s, device="meta") for s in shapes]
+    with pytest.raises((RuntimeError, IndexError)) as plain:
+        torch.cat(tensors, dim)
+    with pytest.raises(plain.type) as fast, FastMetaNorm():
+        torch.cat(tensors, dim)
+    assert str(fast.value) == str(plain.value)
+
+
+def test_cat_of_mixed_dtypes_promotes_as_torch_does() -> None:
+    tensors = [torch.zeros(2, 3, device="meta"), torch.zeros(2, 3, device="meta", dtype=torch.float16)]
+    with FastMetaNorm():
+        fast = torch.cat(tensors, 1)
+    plain = torch.cat(tensors, 1)
+    assert (fast.shape, fast.dtype) == (plain.shape, plain.dtype)
+
+
+@pytest.mark.parametrize(
+    ("x", "groups", "channels"),
+    [((2, 8, 4, 4), 4, 8), ((1, 8, 3, 3, 3), 8, 8), ((2, 6, 4), 4, 6), ((1, 4, 1, 1), 4, 4), ((2, 8, 4, 4), 4, 6),
+     ((8,), 2, 8)],
+)  # fmt: skip
+def test_group_norm_has_torchs_shape_or_torchs_error(x: tuple[int, ...], groups: int, channels: int) -> None:
+    """Groups that do not divide the channels, one value per group, a weight of the wrong size: torch's errors."""
+    inp, weight = torch.zeros(x, device="meta"), torch.ones(channels, device="meta")
+
+    def norm(t: torch.Tensor) -> torch.Tensor:
+        return F.group_norm(t, groups, weight, weight)
+
+    try:
+        plain: object = norm(inp).shape
+    except (RuntimeError, ValueError) as exc:
+        plain = (type(exc), str(exc))
+    try:
+        with FastMetaNorm():
+            fast: object = norm(inp).shape
+    except (RuntimeError, ValueError) as exc:
+        fast = (type(exc), str(exc))
+    assert fast == plain
+
+
+@pytest.mark.parametrize(("a", "b"), [((2, 4, 5), (2, 4, 5)), ((2, 4, 5), (1, 4, 1)), ((2, 4, 5), (2, 4, 6))])
+def test_add_has_torchs_shape_or_torchs_error(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    x, y = torch.zeros(a, device="meta"), torch.zeros(b, device="meta")
+
+    def outcome() -> object:
+        try:
+            return (x + y).shape, torch.add(x, y, alpha=2).shape
+        except RuntimeError as exc:
+            return str(exc)
+
+    plain = outcome()
+    with FastMetaNorm():
+        assert outcome() == plain

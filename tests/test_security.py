@@ -91,7 +91,7 @@ def test_nothing_read_can_run_code() -> None:
         assert forbidden.isdisjoint(calls), path
         # The trace child and the inspect child pickle only to and from their own child process, over pipes (the
         # inspect child runs the code the user asked to inspect, as that user: its answer grants it nothing more).
-        if path.name not in ("tracer.py", "inspect_process.py"):
+        if path.name not in ("tracer.py", "trace_server.py", "inspect_process.py"):
             assert loaders.isdisjoint(_imported(tree)), path
         assert not any(
             isinstance(n, ast.Attribute) and n.attr == "load" and getattr(n.value, "id", "") == "torch"

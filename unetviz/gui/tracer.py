@@ -2,8 +2,8 @@
 did, for up to 200 ms at a time), a crash or out-of-memory inside torch cannot take the window with it,
 and closing the app ends a long CPU trace at once instead of waiting for it.
 
-The child is `python -c "…serve()"`, talking pickles over its stdin and stdout: unlike multiprocessing's
-spawn it never re-imports the parent's main script.
+The child is `python -c "…serve()"` (`network/trace_server.py`), talking pickles over its stdin and stdout:
+unlike multiprocessing's spawn it never re-imports the parent's main script.
 """
 
 from __future__ import annotations
@@ -24,43 +24,7 @@ if TYPE_CHECKING:
     from unetviz.core.shapes import ShapeAnalysis
     from unetviz.network.trace_records import TraceResult
 
-CHILD_COMMAND = "from unetviz.gui.tracer import serve; serve()"
-
-
-def serve() -> None:
-    """The child: trace each (config, shapes, device) read from stdin; write the result or the error's text."""
-    # Answers go to the real stdout; anything else that prints (torch, C code) goes to stderr instead.
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    requests = sys.stdin.buffer
-    try:
-        from unetviz.network.trace import cuda_available, trace
-    except ImportError as exc:  # no (working) torch: every trace says so, and the rest of the app works
-        broken = ("error", "TraceError", f"torch cannot be loaded ({exc}); sizes, table and diagram need none")
-        while _next_request(requests) is not None:
-            _send(answers, broken)
-        return
-    from unetviz.network.meta_speed import warm_up_meta
-
-    warm_up_meta()  # torch's first-forward imports now, while the app starts, not in the first verdict
-    while (request := _next_request(requests)) is not None:
-        cfg, shapes, device = request
-        try:
-            _send(answers, ("ok", cuda_available(), trace(cfg, shapes, device)))
-        except Exception as exc:  # sent back as text: the app shows it; a traceback here would reach no one
-            _send(answers, ("error", type(exc).__name__, str(exc)))
-
-
-def _next_request(requests: IO[bytes]) -> Any:
-    try:
-        return pickle.load(requests)
-    except EOFError:  # the app has gone
-        return None
-
-
-def _send(answers: IO[bytes], answer: tuple[Any, ...]) -> None:
-    pickle.dump(answer, answers)
-    answers.flush()
+CHILD_COMMAND = "from unetviz.network.trace_server import serve; serve()"  # no Qt in the child: ≈ 0.15 s sooner
 
 
 class TraceProcess:

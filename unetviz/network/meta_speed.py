@@ -1,16 +1,22 @@
-"""Shape-only traces on the meta device, faster: batch norm's meta kernel, and models built once per config.
+"""Shape-only traces on the meta device, faster: batch norm's meta kernel, cat, and models built once per config.
 
 torch computes batch norm on meta with a Python decomposition (about 0.7 ms per call at 572×572, half of a meta
 forward of a batch-normed UNet; instance norm goes through it too). Its output has its input's shape by
 definition, so `FastMetaNorm` answers `F.batch_norm` and `F.instance_norm` directly — after the checks torch
 itself makes (weight, bias and running statistics of one value per channel; more than one value to normalise),
 so a wiring mistake still fails as in torch.
+`torch.cat`, `add` and group norm on meta go through Python references wrapped to disable torch's compiler, whose
+first call in a process imports `torch._dynamo` and `torch._inductor` (≈ 0.5 s, a quarter of a cold
+`unetviz summary`). Maps of one dtype and rank that agree off the joined dimension get cat's summed shape
+directly, two maps of one shape and dtype get add's, a group norm whose checks pass gets its input's; anything
+else (a mismatched skip above all, broadcasting) goes to torch's own op and fails with torch's own error.
 Every other op, and every op on a real device, runs untouched.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,8 +40,10 @@ class FastMetaNorm(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        if func in NORMS and args and isinstance(args[0], torch.Tensor) and args[0].device.type == "meta":
-            return NORMS[func](*args, **kwargs)
+        if func in NORMS and args:
+            first = args[0][0] if isinstance(args[0], (list, tuple)) and args[0] else args[0]  # cat's list
+            if isinstance(first, torch.Tensor) and first.device.type == "meta":
+                return NORMS[func](*args, **kwargs)
         return func(*args, **kwargs)
 
 
@@ -77,12 +85,54 @@ def _inplace(x: torch.Tensor, *_args: Any, **_kw: Any) -> torch.Tensor:
     return x
 
 
+def _group_norm(x: torch.Tensor, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
+    """F.group_norm's output on meta: the input's shape, when every check torch makes passes (groups that divide
+    the channels, one weight and bias per channel, more than one value per group); otherwise torch's own call."""
+    channels = x.shape[1] if x.dim() >= 2 else 0
+    if (x.dim() >= 2 and isinstance(num_groups, int) and num_groups > 0 and channels % num_groups == 0
+            and all(t is None or t.numel() == channels for t in (weight, bias))
+            and x.shape[0] * channels // num_groups * math.prod(x.shape[2:]) > 1):  # fmt: skip
+        return torch.empty_like(x)
+    return F.group_norm(x, num_groups, weight, bias, eps)
+
+
+def _add(a: torch.Tensor, b: Any, *rest: Any, **kw: Any) -> torch.Tensor:
+    """a + b (a residual join) of two meta tensors of one shape and dtype: that shape. Anything else — broadcasting,
+    a scalar, `alpha`, two shapes that differ — goes to torch's own add."""
+    same = isinstance(b, torch.Tensor) and b.device.type == "meta" and (a.shape, a.dtype) == (b.shape, b.dtype)
+    if same and not rest and not kw:
+        return torch.empty_like(a)
+    return torch.add(a, b, *rest, **kw)
+
+
 def _prelu(x: torch.Tensor, weight: torch.Tensor, *_rest: Any) -> torch.Tensor:
     _channels_check(x, **({} if weight.numel() == 1 else {"weight": weight}))
     return torch.empty_like(x)
 
 
+def _cat(tensors: Any, dim: int = 0, *_rest: Any, **kw: Any) -> torch.Tensor:
+    """torch.cat on meta tensors of one dtype and rank that agree off `dim`: its shape, summed along `dim`.
+    Anything else (a size that differs, mixed dtypes, `out=`) goes to torch's own cat and its own error."""
+    dim = kw.pop("dim", dim)
+    if kw or _rest or not isinstance(tensors, (list, tuple)) or not tensors:
+        return torch.cat(tensors, dim, *_rest, **kw)
+    first = tensors[0]
+    rank = first.dim()
+    if rank == 0 or not -rank <= dim < rank:
+        return torch.cat(tensors, dim)
+    dim %= rank
+    rest = first.shape[:dim] + first.shape[dim + 1 :]
+    for t in tensors:
+        if (not isinstance(t, torch.Tensor) or t.device.type != "meta" or t.dtype != first.dtype
+                or t.dim() != rank or t.shape[:dim] + t.shape[dim + 1 :] != rest):  # fmt: skip
+            return torch.cat(tensors, dim)
+    size = sum(t.shape[dim] for t in tensors)
+    return first.new_empty((*first.shape[:dim], size, *first.shape[dim + 1 :]))
+
+
 NORMS: dict[Any, Callable[..., torch.Tensor]] = {
+    torch.cat: _cat,
+    torch.concat: _cat,
     F.batch_norm: _batch_norm,
     F.instance_norm: _instance_norm,
     F.relu: _pointwise,
@@ -95,6 +145,9 @@ NORMS: dict[Any, Callable[..., torch.Tensor]] = {
     torch.relu_: _inplace,
     torch.Tensor.relu_: _inplace,
     F.prelu: _prelu,
+    F.group_norm: _group_norm,
+    torch.add: _add,
+    torch.Tensor.add: _add,
 }
 
 
@@ -108,16 +161,17 @@ def meta_model(cfg: UNetConfig) -> tuple[torch.nn.Module, threading.Lock]:
 
 
 def warm_up_meta(dims: int = 2) -> None:
-    """torch imports its compiler stack and decompositions on a process's first meta forward of each kind
-    (about a second: conv's shape checks load sympy): pay it on a tiny net of the input's dims, ahead of the model
-    (the inspector, so that the trace time it reports is the model's; the app's trace process, at its start)."""
+    """torch imports what its meta kernels need on a process's first meta forward of each kind (conv's shape
+    checks load sympy, ≈ 0.4 s): pay it on a tiny net of the input's dims, as a trace runs it (within
+    `FastMetaNorm`), ahead of the model (the inspector, so that the trace time it reports is the model's; the
+    app's trace process, at its start)."""
     if not 1 <= dims <= 3:
         return
     conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
     up = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1]
     norms = ((nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[dims - 1],
              (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[dims - 1])  # fmt: skip
-    with torch.device("meta"), torch.no_grad():
+    with torch.device("meta"), torch.no_grad(), FastMetaNorm():
         net = nn.Sequential(conv(1, 2, 3, padding=1), *(norm(2, affine=True) for norm in norms), nn.GroupNorm(1, 2),
                             nn.LeakyReLU(), up(2, 2, 2, stride=2)).eval()  # fmt: skip
         x = net(torch.zeros(1, 1, *(4,) * dims))
