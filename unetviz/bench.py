@@ -241,16 +241,53 @@ print(torchinfo.summary(model, input_data=torch.empty(1, 3, 572, 572, device="me
 """
 
 
+APP_SCRIPT = """
+import sys, time
+from unetviz.gui import app
+shoot = app._screenshot
+def marked(qt, window, path, size, with_trace):
+    mark = lambda what: sys.stderr.write(f"MARK {what} {time.time()!r}\\n")
+    window.update_finished.connect(lambda: mark("diagram"))
+    window.trace_finished.connect(lambda: mark("verdict"))
+    return shoot(qt, window, path, size, with_trace)
+app._screenshot = marked
+from unetviz.cli import main
+main(["gui", "--preset", "milesial", "--screenshot", sys.argv[1], "--with-trace"])
+"""
+
+
+def _app_marks(png: str) -> dict[str, float]:
+    """Seconds from launching the app to its first diagram and to its first trace verdict (offscreen)."""
+    started = time.time()
+    done = subprocess.run([sys.executable, "-c", APP_SCRIPT, png], capture_output=True, text=True, check=True,
+                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))  # fmt: skip
+    marks = [line.split() for line in done.stderr.splitlines() if line.startswith("MARK ")]
+    return {what: (float(at) - started) * 1000 for _, what, at in marks}
+
+
 def cold_cli(rounds: int) -> dict[str, Any]:
-    """A new process each: `unetviz summary --preset milesial --device meta` against a torchinfo script."""
+    """A new process each: `unetviz summary --preset milesial --device meta` against a torchinfo script; the `u`
+    export; the app's start to its first diagram and first verdict. The package is byte-compiled first, as an
+    installed one is (a checkout run with PYTHONDONTWRITEBYTECODE would compile it in every process)."""
+    import compileall
+    import tempfile
+    from pathlib import Path
+
+    compileall.compile_dir(str(Path(__file__).parent), quiet=1)
     ours = [sys.executable, "-m", "unetviz.cli", "summary", "--preset", "milesial", "--device", "meta"]
     theirs = [sys.executable, "-c", TORCHINFO_SCRIPT]
-    times: dict[str, list[float]] = {"unetviz": [], "torchinfo": []}
-    for _ in range(rounds):
-        for key, command in (("unetviz", ours), ("torchinfo", theirs)):
-            start = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            times[key].append((time.perf_counter() - start) * 1000)
+    times: dict[str, list[float]] = {"unetviz": [], "torchinfo": [], "export_u": [], "app_diagram": [],
+                                     "app_verdict": []}  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        export = [sys.executable, "-m", "unetviz.cli", "export", "--preset", "ronneberger2015", "-o", f"{folder}/u.svg"]
+        for _ in range(rounds):
+            for key, command in (("unetviz", ours), ("torchinfo", theirs), ("export_u", export)):
+                start = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                times[key].append((time.perf_counter() - start) * 1000)
+            marks = _app_marks(f"{folder}/app.png")
+            times["app_diagram"].append(marks["diagram"])
+            times["app_verdict"].append(marks["verdict"])
     ratio = [a / b for a, b in zip(times["unetviz"], times["torchinfo"], strict=True)]
     return {"ms": {k: _summary(v) for k, v in times.items()}, "ratio_to_torchinfo": _summary(ratio)}
 
@@ -281,8 +318,13 @@ def _print(results: dict[str, Any]) -> None:
             print(f"  {what:10s} " + ", ".join(f"{k}: {v:.2f}" for k, v in points.items()))
     if "cold" in results:
         cold = results["cold"]
-        print(f"\ncold CLI (ms, median): unetviz {cold['ms']['unetviz']['median']:.0f}, torchinfo script "
-              f"{cold['ms']['torchinfo']['median']:.0f}, ratio {cold['ratio_to_torchinfo']['median']:.2f}")  # fmt: skip
+        ms = {key: value["median"] for key, value in cold["ms"].items()}
+        print(
+            f"\ncold, a new process each (ms, median): `unetviz summary --preset milesial --device meta` "
+            f"{ms['unetviz']:.0f}, the torchinfo script {ms['torchinfo']:.0f}, ratio "
+            f"{cold['ratio_to_torchinfo']['median']:.2f}; `unetviz export -o u.svg` {ms['export_u']:.0f}; "
+            f"app start to diagram {ms['app_diagram']:.0f}, to first trace verdict {ms['app_verdict']:.0f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

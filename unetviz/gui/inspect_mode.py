@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWi
 from unetviz.core.errors import ConfigError, RenderError
 from unetviz.core.inspection import Inspection
 from unetviz.core.records import Imported
-from unetviz.gui.inspect_dialog import InspectDialog
 from unetviz.gui.inspect_process import InspectCancelled, InspectFailed, InspectProcess
 from unetviz.gui.inspect_request import InspectRequest
 from unetviz.gui.text import plain_label
@@ -27,6 +26,7 @@ from unetviz.gui.theme import current_theme
 from unetviz.gui.worker import Diagram, Lane, RenderSvg, Report, themed
 
 if TYPE_CHECKING:
+    from unetviz.gui.inspect_dialog import InspectDialog
     from unetviz.gui.main_window import MainWindow
 
 STATUS_MS = 15_000
@@ -172,6 +172,8 @@ class InspectController(QObject):
         request = self.request or InspectRequest("", {}, (cfg.batch_size, cfg.in_channels, *cfg.input_size))
         if self.dialog is not None:
             self.dialog.deleteLater()
+        from unetviz.gui.inspect_dialog import InspectDialog  # on first use: not on the start path
+
         self.dialog = InspectDialog(self, request, self.cuda_available, self.window)
         self.dialog.open()
         return self.dialog

@@ -19,7 +19,6 @@ from unetviz.core.records import Imported
 from unetviz.core.resources import resources_dir
 from unetviz.gui.actions import WindowActions
 from unetviz.gui.autosave import AUTOSAVE_NAME, Autosave
-from unetviz.gui.compare_window import CompareWindow, padding_twin
 from unetviz.gui.config_form import ConfigForm
 from unetviz.gui.detail_pane import DetailPane
 from unetviz.gui.diagram_view import DiagramView
@@ -36,6 +35,7 @@ from unetviz.gui.trace_progress import TraceProgress
 from unetviz.gui.worker import Analysed, Diagram, Traced, Unanalysable, UpdateWorker
 
 if TYPE_CHECKING:
+    from unetviz.gui.compare_window import CompareWindow
     from unetviz.network.trace_records import TraceResult
 
 DEBOUNCE_MS = 30  # coalesces a burst of keystrokes; a held spin arrow still draws as it goes (newest wins)
@@ -238,6 +238,8 @@ class MainWindow(QMainWindow):
 
     def open_compare(self, twin: bool = False) -> CompareWindow:
         """Compare mode: B starts as a copy of this config, or as its valid/same padding twin."""
+        from unetviz.gui.compare_window import CompareWindow, padding_twin  # on first use: not on the start path
+
         a = self.document.config
         b = padding_twin(a) if twin else a.replace(name=f"{a.name} (B)")
         if self.compare_window is None:
