@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 
 import pytest
 
 from tests.cli_run import one_line_error, run
-from unetviz.core.config import load_config
+from unetviz.core.config import UNetConfig, load_config, preset_names
 from unetviz.core.errors import ConfigError
 from unetviz.core.memory import estimate, parse_bytes, plan
 from unetviz.core.shapes import analyze_shapes
+from unetviz.network.saved_tensors import kept_for_backward
 
 
 @pytest.mark.parametrize(("text", "value"), [("24GiB", 24 * 2**30), ("80 GB", 80 * 10**9), ("512m", 512 * 2**20),
@@ -117,3 +119,72 @@ def test_a_measured_step_reads_the_peak_after_one_step_and_times_every_layer() -
     assert set(result.layer_ms) >= {name for name in leaves if "." in name} - {"dec0.concat"}
     assert set(result.layer_ms.values()) == {2.5}
     assert result.error == pytest.approx((result.estimate_bytes - 123_456_789) / 123_456_789)
+
+
+def _kept_items(cfg: UNetConfig) -> int:
+    return sum(item.bytes for item in estimate(cfg).items if item.what.startswith("kept for backward"))
+
+
+VARIANTS = {
+    "valid, crop, avg pool, PReLU": dict(padding="valid", merge="crop", pooling="avg", activation="prelu",
+                                         input_size=(188, 188), base_width=8),
+    "dropout, avg pool": dict(pooling="avg", dropout=0.2, base_width=8, input_size=(64, 64)),
+    "GELU, group norm, bilinear": dict(activation="gelu", norm="group", upsampling="bilinear", base_width=16,
+                                       input_size=(96, 96)),
+    "ELU, no norm, strided conv, nearest, deep supervision": dict(activation="elu", norm="none", pooling="conv",
+                                                                  upsampling="nearest", deep_supervision=True,
+                                                                  base_width=8, input_size=(64, 64)),
+    "3D residual, instance norm": dict(dims=3, block="residual", norm="instance", base_width=8, depth=3,
+                                       input_size=(32, 32, 32)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("name", [*preset_names(), *VARIANTS])
+def test_kept_for_backward_is_what_autograd_saves(name: str, batch: int) -> None:
+    """The planner's per-layer-type rules against torch itself: the tensors autograd saves in a training forward
+    (saved-tensor hooks, on meta), each storage once. Within 0.5 %: the norms' per-channel statistics are left out."""
+    cfg = load_config(name) if name in preset_names() else UNetConfig(**VARIANTS[name])  # type: ignore[arg-type]
+    cfg = cfg.replace(batch_size=batch)
+    measured = kept_for_backward(cfg)
+    # Dropout's mask: CUDA's fused kernel keeps 1 byte per element (the planner's figure); meta follows the CPU's
+    # float mask, 3 bytes more.
+    masks = sum(math.prod(layer.out_shape) for layer in analyze_shapes(cfg).layers if layer.type == "Dropout")
+    assert abs(_kept_items(cfg) + 3 * masks - measured) <= 0.005 * measured
+
+
+def test_plan_checks_the_estimate_with_autograd_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = load_config("small")
+    code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--format", "json")
+    assert code == 0, err
+    check = json.loads(out)["check"]
+    assert check["device"] == "meta" and check["measured_bytes"] == kept_for_backward(cfg)
+    assert check["estimate_bytes"] == _kept_items(cfg)
+    code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB")
+    assert "checked on meta: kept for backward (float32): torch 0.02 GiB" in out
+    code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "none")
+    assert code == 0 and "checked on" not in out
+
+
+def test_plan_on_cuda_without_a_gpu_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("unetviz.network.trace.cuda_available", lambda: False)
+    code, _out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "cuda")
+    assert "--device: 'cuda' is not available" in one_line_error(code, err)
+    code, _out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "tpu")
+    assert "--device: 'tpu' is not allowed; expected one of meta, cuda, none" in one_line_error(code, err)
+
+
+def test_plan_on_cuda_puts_the_measured_peak_beside_the_estimate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unetviz.network import gpu_measure
+
+    measured = gpu_measure.StepMeasurement(2 * 2**30, 3 * 2**30, {"enc0.conv1": 1.5, "head.conv": 0.25})
+    monkeypatch.setattr("unetviz.network.trace.cuda_available", lambda: True)
+    monkeypatch.setattr(gpu_measure, "measure_step", lambda cfg, device, precision, optimizer: measured)
+    code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "cuda")
+    assert code == 0, err
+    assert ("checked on cuda: training step peak (torch.cuda.max_memory_allocated): torch 2.00 GiB, the estimate "
+            "3.00 GiB (+50.0 %); slowest layers (forward, ms): enc0.conv1 1.50, head.conv 0.25") in out  # fmt: skip

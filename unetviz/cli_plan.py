@@ -1,5 +1,6 @@
 """`unetviz plan --gpu-memory 24GiB`: the training memory of a config, item by item, and the largest batch size and
-patch that fit (unetviz.core.memory)."""
+patch that fit (unetviz.core.memory), checked against torch: what autograd saves in a meta training forward
+(`--device meta`, the default), or one measured training step on the GPU (`--device cuda`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,54 @@ import argparse
 import json
 from typing import Any
 
-from unetviz.core.memory import OPTIMIZERS, PRECISIONS, parse_bytes, plan
+from unetviz.core.config import UNetConfig
+from unetviz.core.errors import TraceError
+from unetviz.core.memory import OPTIMIZERS, PRECISIONS, MemoryEstimate, estimate, parse_bytes, plan
+
+PLAN_DEVICES = ("meta", "cuda", "none")
 
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:,.2f} GiB"
+
+
+def kept_items(est: MemoryEstimate) -> int:
+    return sum(item.bytes for item in est.items if item.what.startswith("kept for backward"))
+
+
+def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] | None:
+    """torch's side of the estimate: on meta, the bytes autograd saves in one float32 training forward beside the
+    estimate's kept-for-backward items (in float32: autocast does not run on meta); on cuda, one measured training
+    step's peak beside the total, and each layer's forward time. TraceError when CUDA is asked for and absent."""
+    if device == "none":
+        return None
+    from unetviz.network.trace import cuda_available
+
+    if device == "cuda" and not cuda_available():
+        raise TraceError("--device: 'cuda' is not available on this machine (torch sees no GPU); use meta or none")
+    if device == "meta":
+        from unetviz.network.saved_tensors import kept_for_backward
+
+        fp32 = kept_items(estimate(cfg, "fp32", est.optimizer))
+        return {"device": "meta", "what": "kept for backward (float32)", "measured_bytes": kept_for_backward(cfg),
+                "estimate_bytes": fp32}  # fmt: skip
+    from unetviz.network.gpu_measure import cuda_device, measure_step
+
+    step = measure_step(cfg, cuda_device(), est.precision, est.optimizer)
+    return {"device": "cuda", "what": "training step peak (torch.cuda.max_memory_allocated)",
+            "measured_bytes": step.peak_bytes, "estimate_bytes": step.estimate_bytes,
+            "layer_ms": step.layer_ms}  # fmt: skip
+
+
+def _check_line(found: dict[str, Any]) -> str:
+    measured, estimated = found["measured_bytes"], found["estimate_bytes"]
+    off = round((estimated - measured) / measured * 100, 1) + 0.0 if measured else 0.0  # + 0.0: no "-0.0"
+    line = (f"checked on {found['device']}: {found['what']}: torch {_gib(measured)}, the estimate {_gib(estimated)} "
+            f"({off:+.1f} %)")  # fmt: skip
+    if found["device"] == "cuda" and found["layer_ms"]:
+        slowest = sorted(found["layer_ms"].items(), key=lambda kv: -kv[1])[:3]
+        line += "; slowest layers (forward, ms): " + ", ".join(f"{name} {ms:.2f}" for name, ms in slowest)
+    return line
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -19,11 +63,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     budget = parse_bytes(args.gpu_memory)
+    if args.device not in PLAN_DEVICES:
+        raise TraceError(f"--device: {args.device!r} is not allowed; expected one of {', '.join(PLAN_DEVICES)}")
     result = plan(cfg, budget, args.precision, args.optimizer)
     est = result.estimate
+    found = check(cfg, est, args.device)
     if args.format == "json":
         data = {"budget_bytes": budget, "estimate": est.to_dict(), "largest_batch_size": result.largest_batch,
-                "largest_patch": [{"axes": a, "size": s, "bytes": b} for a, s, b in result.largest_patch]}  # fmt: skip
+                "largest_patch": [{"axes": a, "size": s, "bytes": b} for a, s, b in result.largest_patch],
+                "check": found}  # fmt: skip
         write_output(json.dumps(data, indent=2) + "\n", args.output)
         return 0
     size = "×".join(str(s) for s in cfg.input_size)
@@ -39,8 +87,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for axes, patch, used in result.largest_patch:
         said = f"{patch} ({_gib(used)} at batch 1)" if patch else "none fits"
         lines.append(f"largest valid input on {axes} (the others as they are), batch 1: {said}")
-    lines.append("estimate: weights, gradients, optimizer state, what autograd keeps per layer type (see README); "
-                 "not measured on a GPU here")  # fmt: skip
+    lines.append("estimate: weights, gradients, optimizer state, what autograd keeps per layer type (see README)")
+    if found is not None:
+        lines.append(_check_line(found))
     write_output("\n".join(lines) + "\n", args.output)
     return 0
 
@@ -53,6 +102,9 @@ def add_plan_command(sub: Any) -> None:
     parser.add_argument("--gpu-memory", required=True, metavar="SIZE", help="the GPU's memory, e.g. 24GiB or 80GB")
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS, help="fp32, or amp (float16 autocast)")
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="adam (2 states), sgd (momentum: 1)")
+    parser.add_argument("--device", default="meta", metavar="DEVICE",
+                        help="check the estimate with torch: meta (what autograd saves, free), cuda (one measured "
+                             "training step), none")  # fmt: skip
     parser.add_argument("--format", default="table", choices=("table", "json"))
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     parser.set_defaults(func=cmd_plan)

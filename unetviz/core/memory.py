@@ -5,12 +5,15 @@ What each layer keeps for backward (PyTorch autograd, `torch/csrc/autograd/gener
 - conv and transposed conv: their input (for the weight gradient);
 - batch, instance and group norm: their input (the per-channel statistics are negligible);
 - ReLU, LeakyReLU, ELU, GELU: their output (ReLU, in place) or input (GELU); PReLU: its input;
-- max pool: its input and the argmax indices (int64, 8 bytes per output element); avg pool: nothing;
-- dropout: its mask (1 byte per element); concat, crop, pad, add, interpolation: nothing of size.
-A tensor kept by two layers (a ReLU's output that the next conv reads) is counted once. On top of what is kept,
-the peak holds the largest two activations' worth of gradients at the start of backward, and the loss keeps the
-softmax of the logits. Mixed precision (AMP, autocast) keeps conv inputs and outputs in float16 (2 bytes); the
-weights stay float32 with float32 gradients. Adam keeps two float32 states per weight, SGD with momentum one
+- max pool: its input and the argmax indices (int64, 8 bytes per output element); avg pool: its input (its
+  derivative formula takes the input, though it reads only its shape: `avg_pool2d` in derivatives.yaml);
+- dropout: its mask, 1 byte per element (CUDA's fused `native_dropout` keeps a bool mask; on the CPU and on meta
+  torch multiplies by a float mask, 4 bytes); concat, crop, pad, add, interpolation: nothing of size.
+A tensor kept by two layers (a ReLU's output that the next conv reads) is counted once. `tests/test_memory.py` holds
+these rules to what torch's autograd saves (`network/saved_tensors.py`) on every preset and on variants. On top of
+what is kept, the peak holds the largest two activations' worth of gradients at the start of backward, and the loss
+keeps the softmax of the logits. Mixed precision (AMP, autocast) keeps conv inputs and outputs in float16 (2 bytes);
+the weights stay float32 with float32 gradients. Adam keeps two float32 states per weight, SGD with momentum one
 (nnU-Net trains with SGD, momentum 0.99).
 """
 
@@ -69,12 +72,13 @@ class MemoryEstimate:
                 "items": [{"what": i.what, "bytes": i.bytes} for i in self.items]}  # fmt: skip
 
 
-def _kept(layer: Layer, before: Layer | None, act_bytes: int, index: int) -> list[tuple[str, object, int]]:
+def _kept(layer: Layer, producer: int | None, act_bytes: int, index: int) -> list[tuple[str, object, int]]:
     """(kind, tensor key, bytes) that `layer` keeps for backward; the key says which tensor, so that two layers
-    keeping one tensor count it once. Keys: ("out", i) a layer's output; ("in", i) layer i's input when it is
-    not the previous layer's output."""
+    keeping one tensor count it once. Keys: ("out", i) layer i's output; ("input", shape) a map no layer made (the
+    network's input, which a stem and a residual shortcut both read) — `producer` is the latest layer whose output
+    has the input's shape."""
     elements_in, elements_out = math.prod(layer.in_shape), math.prod(layer.out_shape)
-    source: object = ("out", index - 1) if before is not None and before.out_shape == layer.in_shape else ("in", index)
+    source: object = ("out", producer) if producer is not None else ("input", layer.in_shape)
     kind = layer.type
     if kind.startswith(("Conv", "ConvTranspose")):
         return [("conv inputs", source, elements_in * act_bytes)]
@@ -86,6 +90,8 @@ def _kept(layer: Layer, before: Layer | None, act_bytes: int, index: int) -> lis
         return [("activation inputs", source, elements_in * act_bytes)]
     if kind.startswith("MaxPool"):
         return [("pool inputs", source, elements_in * act_bytes), ("pool indices", ("idx", index), elements_out * 8)]
+    if kind.startswith("AvgPool"):
+        return [("pool inputs", source, elements_in * act_bytes)]
     if kind == "Dropout":
         return [("dropout masks", ("mask", index), elements_out)]
     return []
@@ -104,9 +110,13 @@ def estimate(cfg: UNetConfig, precision: str = "fp32", optimizer: str = "adam") 
     act_bytes = 2 if precision == "amp" else 4
     kept: dict[object, tuple[str, int]] = {}
     layers = shapes.layers
+    # A layer reads the latest map of its input's shape: the previous layer's output in a chain, and past a deep-
+    # supervision head or a residual branch the map the head or branch also read (counted once, as torch keeps it).
+    latest: dict[tuple[int, ...], int] = {}
     for index, layer in enumerate(layers):
-        for kind, key, size in _kept(layer, layers[index - 1] if index else None, act_bytes, index):
+        for kind, key, size in _kept(layer, latest.get(layer.in_shape), act_bytes, index):
             kept.setdefault(key, (kind, size))
+        latest[layer.out_shape] = index
     by_kind: dict[str, int] = {}
     for kind, size in kept.values():
         by_kind[kind] = by_kind.get(kind, 0) + size
