@@ -1,8 +1,12 @@
-"""`python -m unetviz.bench [--rounds N] [--cold] [--json FILE]`: unetviz's paths beside the tools they replace,
-measured in one process with interleaved rounds, as ratios unetviz/peer per round (median and p10–p90).
+"""`python -m unetviz.bench [--rounds N] [--cold] [--json FILE] [--device cuda]`: unetviz's paths beside the tools
+they replace, measured in one process with interleaved rounds, as ratios unetviz/peer per round (median, p10–p90).
 
-Timing targets live here, not in the tests (issue: analyze(meta) with its torchinfo cross-check ≥ 2× faster than
-torchinfo.summary alone; a warm meta trace ≤ 10 ms; the valid-size search linear in depth).
+Timing targets live here, not in the tests (issue #14: analyze(meta) with its torchinfo cross-check ≥ 2× faster
+than torchinfo.summary alone; a warm meta trace ≤ 10 ms; the valid-size search linear in depth; cold
+`unetviz summary --device meta` ≤ 0.75× a torchinfo script; the `u` export ≤ 0.15 s cold; the app's first diagram
+≤ 0.5 s and first trace verdict ≤ 2.5 s after launch). `--device cuda` adds the GPU: per preset at two batch sizes
+a measured training step's peak beside the planner's estimate (target: within 10 %), the slowest layers' forward
+times, and the CUDA trace's time.
 """
 
 from __future__ import annotations
@@ -292,6 +296,48 @@ def cold_cli(rounds: int) -> dict[str, Any]:
     return {"ms": {k: _summary(v) for k, v in times.items()}, "ratio_to_torchinfo": _summary(ratio)}
 
 
+def gpu_rounds(batches: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """Every preset at each batch size on CUDA: one measured training step (peak beside the planner's estimate,
+    each layer's forward time) and the CUDA trace's time, median of 5. An out-of-memory is recorded, not fatal."""
+    import torch
+
+    from unetviz.core.config import load_config, preset_names
+    from unetviz.core.shapes import analyze_shapes
+    from unetviz.network.gpu_measure import cuda_device, measure_step
+    from unetviz.network.trace import trace
+
+    out: dict[str, Any] = {}
+    for preset in preset_names():
+        for batch in batches:
+            cfg = load_config(preset).replace(batch_size=batch)
+            key = f"{preset} batch {batch}"
+            try:
+                step = measure_step(cfg, cuda_device(), "fp32", "adam")
+                shapes = analyze_shapes(cfg)
+                trace_ms = [_ms(functools.partial(trace, cfg, shapes, "cuda", cross_check=False)) for _ in range(6)]
+            except torch.cuda.OutOfMemoryError:
+                out[key] = "out of memory"
+            else:
+                slowest = sorted(step.layer_ms.items(), key=lambda kv: -kv[1])[:3]
+                out[key] = {"peak_bytes": step.peak_bytes, "estimate_bytes": step.estimate_bytes, "error": step.error,
+                            "forward_ms": sum(step.layer_ms.values()), "slowest": slowest,
+                            "trace_ms": statistics.median(trace_ms[1:])}  # fmt: skip
+            torch.cuda.empty_cache()
+    return out
+
+
+def _print_gpu(gpu: dict[str, Any]) -> None:
+    print("\nCUDA, a measured fp32 Adam training step beside the planner (GiB; error = estimate/measured − 1)")
+    for key, value in gpu.items():
+        if isinstance(value, str):
+            print(f"  {key:32s} {value}")
+            continue
+        slowest = ", ".join(f"{name} {ms:.2f}" for name, ms in value["slowest"])
+        print(f"  {key:32s} peak {value['peak_bytes'] / 2**30:7.2f}  estimate {value['estimate_bytes'] / 2**30:7.2f}  "
+              f"error {value['error'] * 100:+6.1f} %  forward {value['forward_ms']:7.2f} ms (slowest: {slowest})  "
+              f"trace {value['trace_ms']:.1f} ms")  # fmt: skip
+
+
 def _print(results: dict[str, Any]) -> None:
     print(f"machine: {results['machine']}")
     print("\nmeta paths (ms, median; ratio unetviz/torchinfo.summary median [p10–p90], < 1 is faster)")
@@ -334,7 +380,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="write every figure here as JSON")
     parser.add_argument("--growth", action="store_true", help="also time growing inputs (64²…8192², 16³…256³)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw the growth curves here (implies --growth)")
+    parser.add_argument("--device", default="meta", choices=("meta", "cuda"),
+                        help="cuda: also a measured training step per preset beside the planner")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.device == "cuda":
+        from unetviz.network.trace import cuda_available
+
+        if not cuda_available():
+            print("python -m unetviz.bench: --device: 'cuda' is not available on this machine (torch sees no GPU)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
@@ -347,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         results["growth"] = size_growth()
     if args.cold:
         results["cold"] = cold_cli(max(3, args.rounds // 10))
+    if args.device == "cuda":
+        results["gpu"] = gpu_rounds()
     _print(results)
+    if "gpu" in results:
+        _print_gpu(results["gpu"])
     if args.plot:
         from unetviz.draw.paper_svg import svg_to_png
         from unetviz.report.export import write_bytes
