@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]' -c $(VENV)/constraints.txt
 	$(BIN)/python -m unetviz.bench --cold --json bench.json
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py engine
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

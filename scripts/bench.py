@@ -3,9 +3,10 @@
 - analytic engine for ronneberger2015: well under 1 ms
 - meta trace for ronneberger2015 (warm): tens of milliseconds
 - render of each view of ronneberger2015, per engine
-- edit latency in the app (scripts/bench_edits.py): edit → updated view ≤ 100 ms median, ≤ 150 ms p95, per view
+- edit latency in the app (unetviz/bench_edits.py): edit → updated view ≤ 100 ms median, ≤ 150 ms p95, per view
 
-`python scripts/bench.py edits` runs the edit-latency section alone.
+`python scripts/bench.py edits` runs the edit-latency section alone, `engine` the rest (`make bench` does: the edits are
+in `python -m unetviz.bench` too).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def median_ms(func: Callable[[], object], runs: int) -> tuple[float, float]:
 def main() -> None:
     if sys.argv[1:] != ["edits"]:
         engine_timings()
-    import bench_edits  # beside this script
+    if sys.argv[1:] != ["engine"]:
+        from unetviz import bench_edits
 
-    bench_edits.main()
+        bench_edits.main()
 
 
 def engine_timings() -> None:

@@ -362,6 +362,11 @@ def _print(results: dict[str, Any]) -> None:
         print(f"\n{name} by input size (ms, median of 5)")
         for what, points in series.items():
             print(f"  {what:10s} " + ", ".join(f"{k}: {v:.2f}" for k, v in points.items()))
+    if "edits" in results:
+        print(
+            "\nedit → view latency in the app, offscreen (ms, 40 edits a view; target ≤ 100 median, ≤ 150 p95): "
+            + ", ".join(f"{view} {v['median']:.0f} / {v['p95']:.0f}" for view, v in results["edits"].items())
+        )
     if "cold" in results:
         cold = results["cold"]
         ms = {key: value["median"] for key, value in cold["ms"].items()}
@@ -404,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         results["cold"] = cold_cli(max(3, args.rounds // 10))
     if args.device == "cuda":
         results["gpu"] = gpu_rounds()
+    from unetviz.bench_edits import edit_latency
+
+    results["edits"] = {view: {"median": median, "p95": p95} for view, (median, p95) in edit_latency().items()}
     _print(results)
     if "gpu" in results:
         _print_gpu(results["gpu"])

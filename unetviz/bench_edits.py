@@ -1,5 +1,6 @@
-"""The edit-latency section of `make bench`: the main window driven offscreen, one spin box change at a time,
-timed from the change to the view's repaint with the new diagram (debounce, analysis, table, render, paint)."""
+"""The edit-latency section of `python -m unetviz.bench` (and `make bench`): the main window driven offscreen, one
+spin box change at a time, timed from the change to the view's repaint with the new diagram (debounce, analysis,
+table, render, paint)."""
 
 from __future__ import annotations
 
