@@ -149,3 +149,16 @@ def test_add_has_torchs_shape_or_torchs_error(a: tuple[int, ...], b: tuple[int, 
     plain = outcome()
     with FastMetaNorm():
         assert outcome() == plain
+
+
+def test_cat_along_a_named_dimension_or_into_out_is_torchs_own() -> None:
+    """What the fast path does not handle it hands to torch untouched: `out=`, a named dimension (unnamed maps)."""
+    tensors = [torch.zeros(2, 3, device="meta"), torch.zeros(2, 3, device="meta")]
+    out = torch.empty(2, 6, device="meta")
+    with FastMetaNorm():
+        assert torch.cat(tensors, 1, out=out) is out
+    with pytest.raises((RuntimeError, TypeError)) as plain:
+        torch.cat(tensors, "channels")
+    with pytest.raises(plain.type) as fast, FastMetaNorm():
+        torch.cat(tensors, "channels")
+    assert str(fast.value) == str(plain.value)
