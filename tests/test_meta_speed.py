@@ -158,7 +158,36 @@ def test_cat_along_a_named_dimension_or_into_out_is_torchs_own() -> None:
     with FastMetaNorm():
         assert torch.cat(tensors, 1, out=out) is out
     with pytest.raises((RuntimeError, TypeError)) as plain:
-        torch.cat(tensors, "channels")
+        torch.cat(tensors, "channels")  # type: ignore[arg-type]
     with pytest.raises(plain.type) as fast, FastMetaNorm():
-        torch.cat(tensors, "channels")
+        torch.cat(tensors, "channels")  # type: ignore[arg-type]
     assert str(fast.value) == str(plain.value)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs"),
+    [
+        ((1, 4, 7, 9), {"scale_factor": 2, "mode": "bilinear", "align_corners": False}),
+        ((1, 4, 7, 9), {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True}),
+        ((1, 4, 7, 9), {"scale_factor": (1.7, 2.3), "mode": "bicubic", "recompute_scale_factor": True}),
+        ((1, 4, 7, 9), {"size": (13, 5), "mode": "bilinear"}),
+        ((2, 3, 5, 6, 7), {"scale_factor": (1, 2, 2), "mode": "trilinear"}),
+        ((2, 3, 11), {"scale_factor": 2.5, "mode": "linear"}),
+        ((1, 4, 7, 9, 3), {"scale_factor": 2, "mode": "bilinear"}),  # a rank bilinear refuses: torch's error
+        ((1, 4, 7, 9), {"scale_factor": 2, "mode": "bilinear", "antialias": True}),
+        ((1, 4, 7, 9), {"scale_factor": 2, "size": 3, "mode": "bilinear"}),  # both given: torch's error
+        ((1, 4, 7, 9), {"scale_factor": 2, "mode": "area"}),
+    ],
+)
+def test_interpolation_has_torchs_shape_or_torchs_error(shape: tuple[int, ...], kwargs: dict[str, object]) -> None:
+    x = torch.zeros(shape, device="meta")
+
+    def outcome() -> object:
+        try:
+            return F.interpolate(x, **kwargs).shape  # type: ignore[arg-type]
+        except (RuntimeError, ValueError, NotImplementedError) as exc:
+            return type(exc), str(exc)
+
+    plain = outcome()
+    with FastMetaNorm():
+        assert outcome() == plain
