@@ -10,17 +10,13 @@ from typing import Any
 
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import TraceError
-from unetviz.core.memory import OPTIMIZERS, PRECISIONS, MemoryEstimate, estimate, parse_bytes, plan
+from unetviz.core.memory import OPTIMIZERS, PRECISIONS, MemoryEstimate, estimate, kept_bytes, parse_bytes, plan
 
 PLAN_DEVICES = ("meta", "cuda", "none")
 
 
 def _gib(n: int) -> str:
     return f"{n / 2**30:,.2f} GiB"
-
-
-def kept_items(est: MemoryEstimate) -> int:
-    return sum(item.bytes for item in est.items if item.what.startswith("kept for backward"))
 
 
 def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] | None:
@@ -36,7 +32,7 @@ def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] |
     if device == "meta":
         from unetviz.network.saved_tensors import kept_for_backward
 
-        fp32 = kept_items(estimate(cfg, "fp32", est.optimizer))
+        fp32 = kept_bytes(estimate(cfg, "fp32", est.optimizer))
         return {"device": "meta", "what": "kept for backward (float32)", "measured_bytes": kept_for_backward(cfg),
                 "estimate_bytes": fp32}  # fmt: skip
     from unetviz.network.gpu_measure import cuda_device, measure_step

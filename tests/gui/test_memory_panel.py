@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from unetviz.core.config import UNetConfig, load_preset
 from unetviz.core.inspection import Inspection
-from unetviz.core.memory import estimate, plan
+from unetviz.core.memory import estimate, kept_bytes, plan
 from unetviz.gui import memory_panel
 from unetviz.gui.main_window import MainWindow
 from unetviz.gui.memory_panel import COMPUTING, MemoryPanel, gib
@@ -179,3 +179,62 @@ def test_an_inspected_model_needs_a_config(qtbot: QtBot) -> None:
     with qtbot.waitSignal(panel.planned, timeout=UPDATE_TIMEOUT_MS):
         panel.set_config(cfg)  # back to the config
     assert panel.message.isHidden() and panel.plan == plan(cfg, 24 * GIB)
+
+
+def test_the_plan_is_checked_with_torch_beside_it(qtbot: QtBot, make_window: MakeWindow) -> None:
+    """The check runs after the plan, on its own thread; a check of an older config is not shown."""
+    from unetviz.network.saved_tensors import kept_for_backward
+
+    cfg = load_preset("small")
+    window = make_window(cfg)
+    release = threading.Event()
+    asked: list[UNetConfig] = []
+
+    def checker(config: UNetConfig) -> int:
+        asked.append(config)
+        release.wait(10)
+        return kept_for_backward(config)
+
+    panel = window.memory
+    panel.checker = checker
+    with qtbot.waitSignal(panel.planned, timeout=UPDATE_TIMEOUT_MS):
+        window.docks[4].raise_()
+    assert "checking the estimate with torch…" in shown(panel)  # the plan is on screen, the check still asked
+    edited = cfg.replace(input_size=(96, 96))
+    with qtbot.waitSignal(panel.planned, timeout=UPDATE_TIMEOUT_MS):
+        window.document.edit(edited)
+    release.set()
+    qtbot.waitUntil(lambda: panel.checked is not None, timeout=UPDATE_TIMEOUT_MS)
+    kept = kept_for_backward(edited)
+    assert asked[-1] == edited and panel.checked == kept
+    assert f"autograd keeps <b>{gib(kept)}</b> for backward" in panel.result.text()
+    ours = kept_bytes(estimate(edited))
+    assert f"the estimate's kept-for-backward items: {gib(ours)}" in panel.result.text()
+
+
+def test_a_check_that_cannot_run_says_why_and_keeps_the_plan(qtbot: QtBot, make_window: MakeWindow) -> None:
+    from unetviz.core.errors import TraceError
+
+    window = make_window(load_preset("small"))
+
+    def broken(_config: UNetConfig) -> int:
+        raise TraceError("torch cannot be loaded (no module named torch)")
+
+    window.memory.checker = broken
+    panel = raise_panel(qtbot, window)
+    qtbot.waitUntil(lambda: panel.checked is not None, timeout=UPDATE_TIMEOUT_MS)
+    assert "not checked with torch: torch cannot be loaded (no module named torch)" in shown(panel)
+    assert panel.plan is not None and "largest batch size" in shown(panel)
+
+
+def test_the_trace_process_answers_what_autograd_keeps() -> None:
+    """The real child: the same bytes as in this process (one more request kind on the trace's pipes)."""
+    from unetviz.gui.tracer import TraceProcess
+    from unetviz.network.saved_tensors import kept_for_backward
+
+    cfg = load_preset("small")
+    tracer = TraceProcess()
+    try:
+        assert tracer.kept_for_backward(cfg) == kept_for_backward(cfg)
+    finally:
+        tracer.stop()

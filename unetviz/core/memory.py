@@ -136,6 +136,11 @@ def estimate(cfg: UNetConfig, precision: str = "fp32", optimizer: str = "adam") 
     return MemoryEstimate(cfg, precision, optimizer, tuple(items))
 
 
+def kept_bytes(est: MemoryEstimate) -> int:
+    """The estimate's kept-for-backward items, together: the part torch's autograd can be asked about."""
+    return sum(item.bytes for item in est.items if item.what.startswith("kept for backward"))
+
+
 @dataclass(frozen=True)
 class Plan:
     estimate: MemoryEstimate

@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.summary = SummaryPanel()
         self.detail = DetailPane(self.table.model)  # the layers of what was clicked: a node, a bar or a row
         self.memory = MemoryPanel(cfg)  # training memory against a GPU's, planned off the GUI thread
+        if auto_trace:  # and checked with torch in the trace process, as traces run by themselves
+            self.memory.checker = self.worker.tracer.kept_for_backward
         self.imported: Imported | None = None
         self.setAcceptDrops(True)  # a config, plans file or bundle dropped on the window opens it
         self.setCentralWidget(self.diagram)

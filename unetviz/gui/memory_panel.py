@@ -4,6 +4,7 @@ largest batch and input that fit (unetviz.core.memory.plan, computed off the GUI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from html import escape as _escape
@@ -14,9 +15,9 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QDockWidget, QGridLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from unetviz.core.config import UNetConfig
-from unetviz.core.errors import ConfigError
+from unetviz.core.errors import ConfigError, TraceError
 from unetviz.core.inspection import Inspection
-from unetviz.core.memory import OPTIMIZERS, PRECISIONS, Plan, parse_bytes, plan
+from unetviz.core.memory import OPTIMIZERS, PRECISIONS, Plan, estimate, kept_bytes, parse_bytes, plan
 from unetviz.gui.text import app_message, plain_label, unbroken
 from unetviz.gui.worker import Lane, Report
 
@@ -53,6 +54,32 @@ class PlanRequest:
 def plan_work(request: PlanRequest, report: Report) -> None:
     """Runs on a pool thread: plan() re-analyses the config many times (10–200 ms)."""
     report("plan", (request, plan(request.config, request.budget, request.precision, request.optimizer)))
+
+
+Checker = Callable[[UNetConfig], int]  # a config → bytes autograd keeps for backward (the trace process asks torch)
+
+
+def check_work(checker: Checker, request: PlanRequest, report: Report) -> None:
+    """Runs on a pool thread, waiting for the trace process: torch's figure, or why there is none (text)."""
+    try:
+        found: int | str = checker(request.config)
+    except TraceError as exc:
+        found = " ".join(str(exc).split())
+    report("kept", (request, found))
+
+
+def check_html(result: Plan, found: int | str | None) -> str:
+    """The line under the plan: torch's count of what autograd keeps beside the estimate's, in float32 (autocast
+    does not run on meta); "checking" while it is asked (`found` None)."""
+    if found is None:
+        return "<p style='color:#555'>checking the estimate with torch…</p>"
+    if isinstance(found, str):
+        return f"<p style='color:#555'>not checked with torch: {escape(found)}</p>"
+    est = result.estimate
+    ours = kept_bytes(estimate(est.config, "fp32", est.optimizer))
+    off = round((ours - found) / found * 100, 1) + 0.0 if found else 0.0
+    return (f"<p>Checked with torch: autograd keeps <b>{gib(found)}</b> for backward in a float32 training forward "
+            f"(on meta); the estimate's kept-for-backward items: {gib(ours)} ({off:+.1f} %).</p>")  # fmt: skip
 
 
 def plan_html(result: Plan) -> str:
@@ -99,6 +126,12 @@ class MemoryPanel(QWidget):
         self.lane = Lane(self.pool, parent=self)
         self.lane.report.connect(self._on_planned)
         self.lane.failed.connect(self._on_failed)
+        self.checker: Checker | None = None  # set by the window: its trace process asks torch
+        self.check_pool = QThreadPool(self)  # its own thread: a check waiting behind a long trace delays no plan
+        self.check_pool.setMaxThreadCount(1)
+        self.check_lane = Lane(self.check_pool, parent=self)
+        self.check_lane.report.connect(self._on_checked)
+        self.checked: int | str | None = None  # torch's figure for the plan shown, or why there is none
         self.config: UNetConfig | None = cfg
         self.inspection: Inspection | None = None
         self.plan: Plan | None = None  # what the result shows; None while computing or when nothing is shown
@@ -187,7 +220,8 @@ class MemoryPanel(QWidget):
     def request(self) -> None:
         """Plan the current config with the chosen budget; the newest request wins, nothing stale stays shown."""
         self.lane.cancel()  # whatever is in flight answers an older question
-        self._requested, self.plan = None, None
+        self.check_lane.cancel()
+        self._requested, self.plan, self.checked = None, None, None
         if self.inspection is not None:
             matched = self.inspection.matched
             line = "The memory planner needs a config; this is an inspected model."
@@ -216,7 +250,8 @@ class MemoryPanel(QWidget):
 
     def shutdown(self, wait_ms: int = 10_000) -> bool:
         self.lane.cancel()
-        return bool(self.pool.waitForDone(wait_ms))
+        self.check_lane.cancel()
+        return bool(self.pool.waitForDone(wait_ms)) and bool(self.check_pool.waitForDone(wait_ms))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -245,7 +280,18 @@ class MemoryPanel(QWidget):
         assert isinstance(result, Plan)
         self.plan = result
         self.message.hide()
-        self.result.setText(plan_html(result))
+        self.result.setText(plan_html(result) + (check_html(result, None) if self.checker else ""))
+        if self.checker is not None:
+            self.check_lane.submit(partial(check_work, self.checker, asked))
+        self.planned.emit()
+
+    def _on_checked(self, _kind: str, payload: object) -> None:
+        assert isinstance(payload, tuple)
+        asked, found = payload
+        if asked != self._requested or self.plan is None:  # a newer request: its own check follows
+            return
+        self.checked = found
+        self.result.setText(plan_html(self.plan) + check_html(self.plan, found))
         self.planned.emit()
 
     def _on_failed(self, error: object) -> None:

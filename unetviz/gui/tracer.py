@@ -33,6 +33,7 @@ class TraceProcess:
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._talk = threading.Lock()  # one question at a time on the pipes (a trace, the memory tab's check)
 
     @property
     def started(self) -> bool:
@@ -44,22 +45,31 @@ class TraceProcess:
 
     def run(self, cfg: UNetConfig, shapes: ShapeAnalysis, device: str) -> tuple[bool, TraceResult]:
         """(whether torch sees CUDA, the trace); TraceError if it fails or the child dies."""
-        child = self._ensure_started()
-        assert child.stdin is not None and child.stdout is not None
-        try:
-            pickle.dump((cfg, shapes, device), child.stdin)
-            child.stdin.flush()
-            wait_for_answer(child)
-            # The answer's classes live in unetviz.network.trace_records, which imports no torch: unpickling it here
-            # keeps torch out of the app's process.
-            answer: Any = pickle.load(child.stdout)
-        # The child died, or stop() killed it (ValueError: stop() closed the pipe while this thread read it).
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            code = child.wait()
-            raise TraceError(
-                f"the trace process stopped (exit code {code}) while tracing on {device}; "
-                "try a smaller input_size/batch_size or the meta device"
-            ) from None
+        stopped = (f"the trace process stopped (exit code {{code}}) while tracing on {device}; "
+                   "try a smaller input_size/batch_size or the meta device")  # fmt: skip
+        cuda, result = self._ask(("trace", cfg, shapes, device), stopped)
+        return cuda, result
+
+    def kept_for_backward(self, cfg: UNetConfig) -> int:
+        """Bytes autograd keeps for backward in one float32 training forward of `cfg` on meta (the GPU memory tab's
+        check of its estimate); TraceError if it fails or the child dies."""
+        _cuda, kept = self._ask(("kept", cfg), "the trace process stopped (exit code {code}) while checking memory")
+        return int(kept)
+
+    def _ask(self, request: tuple[Any, ...], stopped: str) -> tuple[bool, Any]:
+        with self._talk:
+            child = self._ensure_started()
+            assert child.stdin is not None and child.stdout is not None
+            try:
+                pickle.dump(request, child.stdin)
+                child.stdin.flush()
+                wait_for_answer(child)
+                # The answer's classes live in unetviz.network.trace_records, which imports no torch: unpickling it
+                # here keeps torch out of the app's process.
+                answer: Any = pickle.load(child.stdout)
+            # The child died, or stop() killed it (ValueError: stop() closed the pipe while this thread read it).
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                raise TraceError(stopped.format(code=child.wait())) from None
         if answer[0] == "ok":
             return bool(answer[1]), answer[2]
         raise TraceError(answer[2] if answer[1] == "TraceError" else f"{answer[1]}: {answer[2]}")
