@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.cli_run import one_line_error, run
+from unetviz.core import memory
 from unetviz.core.config import UNetConfig, load_config, preset_names
 from unetviz.core.errors import ConfigError
 from unetviz.core.memory import estimate, parse_bytes, plan
@@ -17,7 +18,7 @@ from unetviz.network.saved_tensors import kept_for_backward
 
 
 @pytest.mark.parametrize(("text", "value"), [("24GiB", 24 * 2**30), ("80 GB", 80 * 10**9), ("512m", 512 * 2**20),
-                                             ("1000", 1000)])  # fmt: skip
+                                             ("16000000000", 16 * 10**9), ("1KiB", 1024)])  # fmt: skip
 def test_sizes_read_as_bytes(text: str, value: int) -> None:
     assert parse_bytes(text) == value
 
@@ -26,6 +27,12 @@ def test_sizes_read_as_bytes(text: str, value: int) -> None:
 def test_bad_sizes_are_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="--gpu-memory"):
         parse_bytes(text)
+
+
+def test_a_bare_number_too_small_for_bytes_asks_for_its_unit() -> None:
+    """`--gpu-memory 24` meant 24 GiB: refused with the unit spelled out, not planned as a GPU of 24 bytes."""
+    with pytest.raises(ConfigError, match=r'"24" is not allowed; expected a size with its unit, such as 24GiB'):
+        parse_bytes("24")
 
 
 def test_the_static_items_follow_the_parameter_count() -> None:
@@ -188,3 +195,24 @@ def test_plan_on_cuda_puts_the_measured_peak_beside_the_estimate(
     assert code == 0, err
     assert ("checked on cuda: training step peak (torch.cuda.max_memory_allocated): torch 2.00 GiB, the estimate "
             "3.00 GiB (+50.0 %); slowest layers (forward, ms): enc0.conv1 1.50, head.conv 0.25") in out  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["nnunet-3d-fullres", "milesial", "ronneberger2015"])
+def test_the_plan_shows_its_arithmetic_and_it_adds_up(name: str) -> None:
+    """fixed + batch × per sample is the estimate at that batch; one more sample, or the next valid patch, is over."""
+    cfg = load_config(name)
+    budget = 16 * 2**30
+    result = plan(cfg, budget)
+    batch = result.largest_batch
+    assert batch >= 1
+    at = estimate(cfg.replace(batch_size=batch)).total
+    assert result.fixed_bytes + batch * result.per_sample_bytes == at <= budget
+    assert result.fixed_bytes + (batch + 1) * result.per_sample_bytes > budget
+    assert result.next_patch and len(result.next_patch) == len(result.largest_patch)
+    for (axes, size, used), (after_axes, after, needs) in zip(result.largest_patch, result.next_patch, strict=True):
+        assert axes == after_axes and after > size and used <= budget < needs
+    gib = lambda n: f"{n / 2**30:.2f} GiB"  # noqa: E731
+    assert memory.batch_arithmetic(result, gib) == (
+        f"{gib(result.fixed_bytes)} + {batch} × {gib(result.per_sample_bytes)} = {gib(at)}; {batch + 1} would need "
+        f"{gib(result.fixed_bytes + (batch + 1) * result.per_sample_bytes)}"
+    )

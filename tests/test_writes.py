@@ -135,7 +135,9 @@ def test_export_dash_is_standard_output(
 
 def test_export_dash_needs_a_format(capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "export", "--preset", "small", "-o", "-")
-    assert "--as" in one_line_error(code, err)
+    assert one_line_error(code, err) == (
+        "unetviz export: -o: '-' (standard output) needs --as svg|dot|json|csv|md|txt or --format to say what to write"
+    )
 
 
 @pytest.mark.parametrize("command", [SUMMARY, ["compare", "small", "milesial"]])

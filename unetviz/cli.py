@@ -234,7 +234,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from unetviz.core.analysis import analyze
 
     if STDOUT in args.outputs and args.as_suffix is None and args.format is None:
-        raise ConfigError("-o", STDOUT, "with -o - (standard output) also --as " + "|".join(STDOUT_AS) + " or --format")
+        kinds = "|".join(STDOUT_AS)
+        said = f"-o: '-' (standard output) needs --as {kinds} or --format to say what to write"
+        raise ConfigError("-o", STDOUT, "", said)
     if args.inspect:
         from unetviz.cli_inspect import inspection_from_args
 

@@ -10,7 +10,17 @@ from typing import Any
 
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import TraceError
-from unetviz.core.memory import OPTIMIZERS, PRECISIONS, MemoryEstimate, estimate, kept_bytes, parse_bytes, plan
+from unetviz.core.memory import (
+    OPTIMIZERS,
+    PRECISIONS,
+    MemoryEstimate,
+    batch_arithmetic,
+    estimate,
+    kept_bytes,
+    parse_bytes,
+    patch_arithmetic,
+    plan,
+)
 
 PLAN_DEVICES = ("meta", "cuda", "none")
 
@@ -67,6 +77,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.format == "json":
         data = {"budget_bytes": budget, "estimate": est.to_dict(), "largest_batch_size": result.largest_batch,
                 "largest_patch": [{"axes": a, "size": s, "bytes": b} for a, s, b in result.largest_patch],
+                "fixed_bytes": result.fixed_bytes, "per_sample_bytes": result.per_sample_bytes,
+                "next_patch": [{"axes": a, "size": s, "bytes": b} for a, s, b in result.next_patch],
                 "check": found}  # fmt: skip
         write_output(json.dumps(data, indent=2) + "\n", args.output)
         return 0
@@ -76,12 +88,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     lines += [f"  {item.what.ljust(width)}  {_gib(item.bytes):>12}" for item in est.items]
     fits = "fits" if est.total <= budget else "does NOT fit"
     lines += [f"  {'total'.ljust(width)}  {_gib(est.total):>12}   ({fits} in {_gib(budget)})", ""]
+    sums = batch_arithmetic(result, _gib)
     if result.largest_batch:
-        lines.append(f"largest batch size at {size}: {result.largest_batch}")
+        lines.append(f"largest batch size at {size}: {result.largest_batch} ({sums})")
     else:
-        lines.append(f"largest batch size at {size}: none (batch 1 needs more than {_gib(budget)})")
+        lines.append(f"largest batch size at {size}: none (batch 1 needs {sums}, more than {_gib(budget)})")
     for axes, patch, used in result.largest_patch:
-        said = f"{patch} ({_gib(used)} at batch 1)" if patch else "none fits"
+        after = patch_arithmetic(result, axes, _gib)
+        said = f"{patch} ({_gib(used)} at batch 1{'; ' + after if after else ''})" if patch else "none fits"
         lines.append(f"largest valid input on {axes} (the others as they are), batch 1: {said}")
     lines.append("estimate: weights, gradients, optimizer state, what autograd keeps per layer type (see README)")
     if found is not None:

@@ -54,10 +54,11 @@ def test_panel_shows_the_total_and_largest_batch_of_plan(qtbot: QtBot, make_wind
     text = shown(panel)
     assert panel.plan == expected
     assert row_of(panel, "<b>total</b>") == gib(expected.estimate.total)
-    assert f"largest batch size</b> at 128×128: {expected.largest_batch}</p>" in text
+    sums = memory_panel.batch_arithmetic(expected, gib)
+    assert f"largest batch size</b> at 128×128: {expected.largest_batch} ({sums})</p>" in text
     assert expected.largest_batch > 1 and "fits in 2.00 GiB" in text
     for axes, size, used in expected.largest_patch:
-        assert f"{axes}: {size} ({gib(used)})" in text
+        assert f"{axes}: {size} ({gib(used)}; {memory_panel.patch_arithmetic(expected, axes, gib)})" in text
 
 
 def test_a_budget_too_small_says_it_does_not_fit(qtbot: QtBot, make_window: MakeWindow) -> None:

@@ -20,6 +20,7 @@ the weights stay float32 with float32 gradients. Adam keeps two float32 states p
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from unetviz.core.config import UNetConfig
@@ -36,7 +37,8 @@ MAX_BATCH = 4096
 
 
 def parse_bytes(text: str, field: str = "--gpu-memory") -> int:
-    """`24GiB`, `24 GB`, `80g`, `16000000000`: bytes. Raises ConfigError naming `field`."""
+    """`24GiB`, `24 GB`, `80g`, `16000000000`: bytes. A bare number is bytes, so one under a mebibyte (`24`, meant
+    as 24 GiB) is refused rather than read as a GPU of 24 bytes. Raises ConfigError naming `field`."""
     raw = text.strip().lower().replace(" ", "")
     number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
     unit = raw[len(number) :]
@@ -46,6 +48,9 @@ def parse_bytes(text: str, field: str = "--gpu-memory") -> int:
         value = -1.0
     if unit not in UNITS or not math.isfinite(value) or value <= 0:
         raise ConfigError(field, text, "a size such as 24GiB, 80GB or 16000000000 (bytes)")
+    if unit == "" and value < UNITS["mib"]:
+        raise ConfigError(field, text, f"a size with its unit, such as {number}GiB or {number}GB (a bare number is "
+                                       "bytes)")  # fmt: skip
     return int(value * UNITS[unit])
 
 
@@ -147,6 +152,29 @@ class Plan:
     budget: int
     largest_batch: int  # at the config's input size; 0 when not even batch 1 fits
     largest_patch: tuple[tuple[str, int, int], ...]  # per axis group: (axes, size, its training bytes) at batch 1
+    fixed_bytes: int = 0  # what any batch needs: weights, gradients, optimizer state (and fp16 copies)
+    per_sample_bytes: int = 0  # what each sample of the batch adds: what it keeps for backward, its loss, …
+    next_patch: tuple[tuple[str, int, int], ...] = ()  # per axis group: the next valid size and its bytes (too many)
+
+
+def batch_arithmetic(result: Plan, gib: Callable[[int], str]) -> str:
+    """How the largest batch was found, in the sizes `gib` writes: `0.50 GiB + 31 × 0.76 GiB = 23.92 GiB; 32 would
+    need 24.68 GiB` (the estimate is linear in the batch: a fixed part and a part per sample)."""
+    batch, fixed, each = result.largest_batch, result.fixed_bytes, result.per_sample_bytes
+    over = batch + 1
+    if batch == 0:
+        return f"{gib(fixed)} + 1 × {gib(each)} = {gib(fixed + each)}"
+    return f"{gib(fixed)} + {batch} × {gib(each)} = {gib(fixed + batch * each)}; {over} would need " + gib(
+        fixed + over * each
+    )
+
+
+def patch_arithmetic(result: Plan, axes: str, gib: Callable[[int], str]) -> str:
+    """`the next valid size, 2896, would need 24.05 GiB`: why the largest patch on `axes` is the largest."""
+    for name, size, used in result.next_patch:
+        if name == axes:
+            return f"the next valid size, {size}, would need {gib(used)}"
+    return ""
 
 
 def _fits(cfg: UNetConfig, budget: int, precision: str, optimizer: str) -> int | None:
@@ -171,7 +199,7 @@ def plan(cfg: UNetConfig, budget: int, precision: str = "fp32", optimizer: str =
     while batch > 1 and _fits(cfg.replace(batch_size=batch), budget, precision, optimizer) is None:
         batch -= 1
     names = ("D", "H", "W")[3 - cfg.dims :]
-    patches = []
+    patches, beyond = [], []
     single = cfg.replace(batch_size=1)
     for group in valid_sizes_per_axis(cfg, 1):
         axes = [names.index(a) for a in group.axes] if group.axes else list(range(cfg.dims))
@@ -188,7 +216,7 @@ def plan(cfg: UNetConfig, budget: int, precision: str = "fp32", optimizer: str =
         # memory grows with the size: the first bottom that fits, then double, then halve the gap
         low = next((b for b in range(1, 65) if used(b) is not None), None)
         if low is None:
-            patches.append((", ".join(group.axes) or "×".join(names), 0, 0))
+            patches.append(("×".join(group.axes) or "×".join(names), 0, 0))
             continue
         high = low * 2
         while used(high) is not None and high < 1 << 20:
@@ -198,5 +226,12 @@ def plan(cfg: UNetConfig, budget: int, precision: str = "fp32", optimizer: str =
             low, high = (middle, high) if used(middle) is not None else (low, middle)
         best = used(low)
         assert best is not None
-        patches.append((", ".join(group.axes) or "×".join(names), *best))
-    return Plan(current, budget, batch, tuple(patches))
+        patches.append(("×".join(group.axes) or "×".join(names), *best))
+        size = encoder_input(cfg, high, axes[0])
+        sizes = tuple(size if a in axes else s for a, s in enumerate(cfg.input_size))
+        try:
+            needs = estimate(single.replace(input_size=sizes), precision, optimizer).total
+            beyond.append((patches[-1][0], size, needs))
+        except ConfigError:  # past what the analysis takes: no next size to show
+            pass
+    return Plan(current, budget, batch, tuple(patches), one - per_sample, per_sample, tuple(beyond))

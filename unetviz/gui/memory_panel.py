@@ -17,7 +17,17 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QGridLayout, QLabel, QLine
 from unetviz.core.config import UNetConfig
 from unetviz.core.errors import ConfigError, TraceError
 from unetviz.core.inspection import Inspection
-from unetviz.core.memory import OPTIMIZERS, PRECISIONS, Plan, estimate, kept_bytes, parse_bytes, plan
+from unetviz.core.memory import (
+    OPTIMIZERS,
+    PRECISIONS,
+    Plan,
+    batch_arithmetic,
+    estimate,
+    kept_bytes,
+    parse_bytes,
+    patch_arithmetic,
+    plan,
+)
 from unetviz.gui.text import app_message, plain_label, unbroken
 from unetviz.gui.worker import Lane, Report
 
@@ -91,9 +101,14 @@ def plan_html(result: Plan) -> str:
         verdict = f"<span style='color:#276749'>fits in {gib(budget)}</span>"
     else:
         verdict = f"<span style='color:#c53030'><b>does not fit</b> in {gib(budget)}</span>"
-    batch = str(result.largest_batch) if result.largest_batch else f"none (batch 1 needs more than {gib(budget)})"
-    inputs = [f"{escape(axes)}: {patch} ({gib(used)})" if patch else f"{escape(axes)}: none fits"
-              for axes, patch, used in result.largest_patch]  # fmt: skip
+    sums = batch_arithmetic(result, gib)
+    batch = (f"{result.largest_batch} ({sums})" if result.largest_batch
+             else f"none (batch 1 needs {sums}, more than {gib(budget)})")  # fmt: skip
+    inputs = []
+    for axes, patch, used in result.largest_patch:
+        after = patch_arithmetic(result, axes, gib)
+        inputs.append(f"{escape(axes)}: {patch} ({gib(used)}{'; ' + after if after else ''})" if patch
+                      else f"{escape(axes)}: none fits")  # fmt: skip
     parts = [
         f"<p style='margin:0'><b>{gib(est.total)}</b> for batch {cfg.batch_size} at {size}, {est.precision}, "
         f"{est.optimizer}: {verdict}</p>",
