@@ -95,6 +95,7 @@ class FakeDevice:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.counted = 0
 
     def reset_peak(self) -> None:
         self.calls.append("reset")
@@ -105,6 +106,10 @@ class FakeDevice:
 
     def synchronize(self) -> None:
         self.calls.append("sync")
+
+    def allocated(self) -> int:
+        self.counted += 100  # each look at the allocator: 100 bytes more than the last
+        return self.counted
 
     def timer(self) -> Callable[[], Callable[[], float]]:
         def start() -> Callable[[], float]:
@@ -125,6 +130,7 @@ def test_a_measured_step_reads_the_peak_after_one_step_and_times_every_layer() -
     leaves = {layer.name for layer in analyze_shapes(cfg).layers if layer.type not in ("Concat", "Crop", "Pad", "Add")}
     assert set(result.layer_ms) >= {name for name in leaves if "." in name} - {"dec0.concat"}
     assert set(result.layer_ms.values()) == {2.5}
+    assert set(result.layer_bytes) == set(result.layer_ms) and set(result.layer_bytes.values()) == {100}
     assert result.error == pytest.approx((result.estimate_bytes - 123_456_789) / 123_456_789)
 
 
@@ -188,13 +194,15 @@ def test_plan_on_cuda_puts_the_measured_peak_beside_the_estimate(
 ) -> None:
     from unetviz.network import gpu_measure
 
-    measured = gpu_measure.StepMeasurement(2 * 2**30, 3 * 2**30, {"enc0.conv1": 1.5, "head.conv": 0.25})
+    measured = gpu_measure.StepMeasurement(2 * 2**30, 3 * 2**30, {"enc0.conv1": 1.5, "head.conv": 0.25},
+                                           {"enc0.conv1": 2**30, "head.conv": 2**20})  # fmt: skip
     monkeypatch.setattr("unetviz.network.trace.cuda_available", lambda: True)
     monkeypatch.setattr(gpu_measure, "measure_step", lambda cfg, device, precision, optimizer: measured)
     code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "cuda")
     assert code == 0, err
     assert ("checked on cuda: training step peak (torch.cuda.max_memory_allocated): torch 2.00 GiB, the estimate "
-            "3.00 GiB (+50.0 %); slowest layers (forward, ms): enc0.conv1 1.50, head.conv 0.25") in out  # fmt: skip
+            "3.00 GiB (+50.0 %); slowest layers (forward, ms): enc0.conv1 1.50, head.conv 0.25; largest allocations "
+            "(forward): enc0.conv1 1.00 GiB, head.conv 0.00 GiB") in out  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ["nnunet-3d-fullres", "milesial", "ronneberger2015"])

@@ -319,8 +319,9 @@ def gpu_rounds(batches: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
                 out[key] = "out of memory"
             else:
                 slowest = sorted(step.layer_ms.items(), key=lambda kv: -kv[1])[:3]
+                biggest = sorted(step.layer_bytes.items(), key=lambda kv: -kv[1])[:3]
                 out[key] = {"peak_bytes": step.peak_bytes, "estimate_bytes": step.estimate_bytes, "error": step.error,
-                            "forward_ms": sum(step.layer_ms.values()), "slowest": slowest,
+                            "forward_ms": sum(step.layer_ms.values()), "slowest": slowest, "biggest": biggest,
                             "trace_ms": statistics.median(trace_ms[1:])}  # fmt: skip
             torch.cuda.empty_cache()
     return out
@@ -333,9 +334,10 @@ def _print_gpu(gpu: dict[str, Any]) -> None:
             print(f"  {key:32s} {value}")
             continue
         slowest = ", ".join(f"{name} {ms:.2f}" for name, ms in value["slowest"])
+        biggest = ", ".join(f"{name} {n / 2**20:.0f} MiB" for name, n in value["biggest"])
         print(f"  {key:32s} peak {value['peak_bytes'] / 2**30:7.2f}  estimate {value['estimate_bytes'] / 2**30:7.2f}  "
               f"error {value['error'] * 100:+6.1f} %  forward {value['forward_ms']:7.2f} ms (slowest: {slowest})  "
-              f"trace {value['trace_ms']:.1f} ms")  # fmt: skip
+              f"largest allocations: {biggest}; trace {value['trace_ms']:.1f} ms")  # fmt: skip
 
 
 def _print(results: dict[str, Any]) -> None:

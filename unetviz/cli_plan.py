@@ -50,7 +50,7 @@ def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] |
     step = measure_step(cfg, cuda_device(), est.precision, est.optimizer)
     return {"device": "cuda", "what": "training step peak (torch.cuda.max_memory_allocated)",
             "measured_bytes": step.peak_bytes, "estimate_bytes": step.estimate_bytes,
-            "layer_ms": step.layer_ms}  # fmt: skip
+            "layer_ms": step.layer_ms, "layer_bytes": step.layer_bytes}  # fmt: skip
 
 
 def _check_line(found: dict[str, Any]) -> str:
@@ -61,6 +61,8 @@ def _check_line(found: dict[str, Any]) -> str:
     if found["device"] == "cuda" and found["layer_ms"]:
         slowest = sorted(found["layer_ms"].items(), key=lambda kv: -kv[1])[:3]
         line += "; slowest layers (forward, ms): " + ", ".join(f"{name} {ms:.2f}" for name, ms in slowest)
+        biggest = sorted(found["layer_bytes"].items(), key=lambda kv: -kv[1])[:3]
+        line += "; largest allocations (forward): " + ", ".join(f"{name} {_gib(n)}" for name, n in biggest)
     return line
 
 

@@ -1,6 +1,6 @@
 """A measured training step on a GPU, beside the planner's estimate: the peak memory torch's allocator saw during
 one forward, loss, backward and optimizer step (after a warm-up step), and each layer's forward time (median of
-repeats, CUDA events).
+repeats, CUDA events) and the memory its forward allocates (`torch.cuda.memory_allocated` after − before).
 
 The allocator and the timer are passed in (`Device`), so the arithmetic and the order of calls are tested on a
 machine without a GPU with fakes; `cuda_device()` is the real one.
@@ -8,6 +8,7 @@ machine without a GPU with fakes; `cuda_device()` is the real one.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class Device(Protocol):
 
     def reset_peak(self) -> None: ...
     def peak(self) -> int: ...
+    def allocated(self) -> int: ...
     def synchronize(self) -> None: ...
     def timer(self) -> Callable[[], Callable[[], float]]: ...  # start() -> stop() -> milliseconds
 
@@ -37,6 +39,7 @@ class StepMeasurement:
     peak_bytes: int
     estimate_bytes: int
     layer_ms: dict[str, float]  # median forward time per leaf layer
+    layer_bytes: dict[str, int] = dataclasses.field(default_factory=dict)  # what each leaf's forward allocates
 
     @property
     def error(self) -> float:
@@ -52,6 +55,9 @@ class _Cuda:
 
     def peak(self) -> int:
         return int(torch.cuda.max_memory_allocated())
+
+    def allocated(self) -> int:
+        return int(torch.cuda.memory_allocated())
 
     def synchronize(self) -> None:
         torch.cuda.synchronize()
@@ -85,16 +91,27 @@ def _step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, t
     optimizer.step()
 
 
-def _layer_times(model: nn.Module, x: torch.Tensor, device: Device) -> dict[str, float]:
+def _layer_profile(model: nn.Module, x: torch.Tensor, device: Device) -> tuple[dict[str, float], dict[str, int]]:
+    """Each leaf's forward time (median of REPEATS after a warm-up pass) and the bytes its forward allocates (the
+    last pass: the allocator's count after the layer minus before; an in-place layer allocates nothing)."""
     start = device.timer()
     times: dict[str, list[float]] = {}
-    stops: dict[str, Callable[[], float]] = {}
+    allocated: dict[str, int] = {}
+    stops: dict[str, tuple[Callable[[], float], int]] = {}
     handles: list[Any] = []
+
+    def before(name: str) -> None:
+        stops[name] = (start(), device.allocated())
+
+    def after(name: str) -> None:
+        stop, was = stops.pop(name)
+        times.setdefault(name, []).append(stop())
+        allocated[name] = device.allocated() - was
+
     for name, module in model.named_modules():
         if name and not list(module.children()):
-            handles.append(module.register_forward_pre_hook(lambda _m, _i, n=name: stops.__setitem__(n, start())))
-            handles.append(module.register_forward_hook(
-                lambda _m, _i, _o, n=name: times.setdefault(n, []).append(stops.pop(n)())))  # fmt: skip
+            handles.append(module.register_forward_pre_hook(lambda _m, _i, n=name: before(n)))
+            handles.append(module.register_forward_hook(lambda _m, _i, _o, n=name: after(n)))
     try:
         with torch.no_grad():
             for _ in range(REPEATS + 1):  # the first is the warm-up
@@ -102,7 +119,8 @@ def _layer_times(model: nn.Module, x: torch.Tensor, device: Device) -> dict[str,
     finally:
         for handle in handles:
             handle.remove()
-    return {name: statistics.median(values[1:]) for name, values in times.items() if len(values) > 1}
+    medians = {name: statistics.median(values[1:]) for name, values in times.items() if len(values) > 1}
+    return medians, {name: allocated[name] for name in medians}
 
 
 def measure_step(cfg: UNetConfig, device: Device, precision: str = "fp32", optimizer: str = "adam",
@@ -124,5 +142,5 @@ def measure_step(cfg: UNetConfig, device: Device, precision: str = "fp32", optim
     _step(model, opt, x, target, amp, where)
     device.synchronize()
     peak = device.peak()
-    times = _layer_times(model.eval(), x, device)
-    return StepMeasurement(peak, estimate(cfg, precision, optimizer).total, times)
+    times, allocated = _layer_profile(model.eval(), x, device)
+    return StepMeasurement(peak, estimate(cfg, precision, optimizer).total, times, allocated)
