@@ -134,10 +134,6 @@ def test_a_measured_step_reads_the_peak_after_one_step_and_times_every_layer() -
     assert result.error == pytest.approx((result.estimate_bytes - 123_456_789) / 123_456_789)
 
 
-def _kept_items(cfg: UNetConfig) -> int:
-    return sum(item.bytes for item in estimate(cfg).items if item.what.startswith("kept for backward"))
-
-
 VARIANTS = {
     "valid, crop, avg pool, PReLU": dict(padding="valid", merge="crop", pooling="avg", activation="prelu",
                                          input_size=(188, 188), base_width=8),
@@ -163,7 +159,7 @@ def test_kept_for_backward_is_what_autograd_saves(name: str, batch: int) -> None
     # Dropout's mask: CUDA's fused kernel keeps 1 byte per element (the planner's figure); meta follows the CPU's
     # float mask, 3 bytes more.
     masks = sum(math.prod(layer.out_shape) for layer in analyze_shapes(cfg).layers if layer.type == "Dropout")
-    assert abs(_kept_items(cfg) + 3 * masks - measured) <= 0.005 * measured
+    assert abs(memory.kept_bytes(estimate(cfg)) + 3 * masks - measured) <= 0.005 * measured
 
 
 def test_plan_checks_the_estimate_with_autograd_on_meta(capsys: pytest.CaptureFixture[str]) -> None:
@@ -172,7 +168,7 @@ def test_plan_checks_the_estimate_with_autograd_on_meta(capsys: pytest.CaptureFi
     assert code == 0, err
     check = json.loads(out)["check"]
     assert check["device"] == "meta" and check["measured_bytes"] == kept_for_backward(cfg)
-    assert check["estimate_bytes"] == _kept_items(cfg)
+    assert check["estimate_bytes"] == memory.kept_bytes(estimate(cfg))
     code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB")
     assert "checked on meta: kept for backward (float32): torch 0.02 GiB" in out
     code, out, err = run(capsys, "plan", "--preset", "small", "--gpu-memory", "8GiB", "--device", "none")

@@ -7,16 +7,19 @@ from typing import Any
 
 import pytest
 import torch
+import torchinfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 from unetviz.core.analysis import analyze
 from unetviz.core.config import UNetConfig, load_config, preset_names
 from unetviz.core.errors import ConfigError, TraceError
-from unetviz.core.shapes import analyze_shapes
+from unetviz.core.shapes import ShapeAnalysis, analyze_shapes
 from unetviz.network.model import build_model
-from unetviz.network.stats import LeafCall, torchinfo_check, torchinfo_summary_check
+from unetviz.network.stats import LeafCall, counts_check, torchinfo_check
 from unetviz.network.trace import compare_shapes, trace
+from unetviz.network.trace_records import TorchinfoCheck
 
 
 @st.composite
@@ -82,6 +85,19 @@ def test_torchinfo_cross_check_agrees_on_params_and_differs_on_up_conv() -> None
     weights_and_bias = 1024 * 512 * 4 + 512
     assert up.torchinfo == weights_and_bias * 56 * 56  # torchinfo: per output position, with bias
     assert up.ours == 1024 * 512 * 4 * 28 * 28
+
+
+def torchinfo_summary_check(shapes: ShapeAnalysis, model: nn.Module, dummy: torch.Tensor) -> TorchinfoCheck:
+    """The same check from `torchinfo.summary(model, input_data=dummy)` itself (a second forward, on meta): the
+    reference `torchinfo_check` is held to."""
+    names = {id(module): name for name, module in model.named_modules()}
+    stats = torchinfo.summary(model, input_data=dummy, device="meta", verbose=0)
+    per_layer: dict[str, int] = {}
+    for info in stats.summary_list:
+        name = names.get(id(info.module))
+        if name and info.is_leaf_layer:
+            per_layer[name] = per_layer.get(name, 0) + int(info.macs)
+    return counts_check(shapes, int(stats.total_params), int(stats.total_mult_adds), per_layer)
 
 
 @pytest.mark.parametrize("name", preset_names())

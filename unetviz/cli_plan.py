@@ -15,10 +15,10 @@ from unetviz.core.memory import (
     PRECISIONS,
     MemoryEstimate,
     batch_arithmetic,
-    estimate,
-    kept_bytes,
+    kept_in_float32,
     parse_bytes,
     patch_arithmetic,
+    percent_off,
     plan,
 )
 
@@ -42,9 +42,8 @@ def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] |
     if device == "meta":
         from unetviz.network.saved_tensors import kept_for_backward
 
-        fp32 = kept_bytes(estimate(cfg, "fp32", est.optimizer))
         return {"device": "meta", "what": "kept for backward (float32)", "measured_bytes": kept_for_backward(cfg),
-                "estimate_bytes": fp32}  # fmt: skip
+                "estimate_bytes": kept_in_float32(cfg)}  # fmt: skip
     from unetviz.network.gpu_measure import cuda_device, measure_step
 
     step = measure_step(cfg, cuda_device(), est.precision, est.optimizer)
@@ -55,7 +54,7 @@ def check(cfg: UNetConfig, est: MemoryEstimate, device: str) -> dict[str, Any] |
 
 def _check_line(found: dict[str, Any]) -> str:
     measured, estimated = found["measured_bytes"], found["estimate_bytes"]
-    off = round((estimated - measured) / measured * 100, 1) + 0.0 if measured else 0.0  # + 0.0: no "-0.0"
+    off = percent_off(estimated, measured)
     line = (f"checked on {found['device']}: {found['what']}: torch {_gib(measured)}, the estimate {_gib(estimated)} "
             f"({off:+.1f} %)")  # fmt: skip
     if found["device"] == "cuda" and found["layer_ms"]:

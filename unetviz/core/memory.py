@@ -146,6 +146,18 @@ def kept_bytes(est: MemoryEstimate) -> int:
     return sum(item.bytes for item in est.items if item.what.startswith("kept for backward"))
 
 
+def kept_in_float32(cfg: UNetConfig) -> int:
+    """`kept_bytes` in float32, the precision a meta forward runs in (autocast does not run on meta): the figure
+    `network/saved_tensors.kept_for_backward` is compared with."""
+    return kept_bytes(estimate(cfg, "fp32"))
+
+
+def percent_off(estimated: int, measured: int) -> float:
+    """(estimated − measured) / measured in %, to one decimal; 0.0 (never −0.0) when they agree or nothing was
+    measured."""
+    return round((estimated - measured) / measured * 100, 1) + 0.0 if measured else 0.0
+
+
 @dataclass(frozen=True)
 class Plan:
     estimate: MemoryEstimate

@@ -22,10 +22,10 @@ from unetviz.core.memory import (
     PRECISIONS,
     Plan,
     batch_arithmetic,
-    estimate,
-    kept_bytes,
+    kept_in_float32,
     parse_bytes,
     patch_arithmetic,
+    percent_off,
     plan,
 )
 from unetviz.gui.text import app_message, plain_label, unbroken
@@ -70,26 +70,25 @@ Checker = Callable[[UNetConfig], int]  # a config → bytes autograd keeps for b
 
 
 def check_work(checker: Checker, request: PlanRequest, report: Report) -> None:
-    """Runs on a pool thread, waiting for the trace process: torch's figure, or why there is none (text)."""
+    """Runs on a pool thread, waiting for the trace process: torch's figure (or why there is none, as text) and the
+    estimate's in float32, both off the GUI thread."""
     try:
         found: int | str = checker(request.config)
     except TraceError as exc:
         found = " ".join(str(exc).split())
-    report("kept", (request, found))
+    report("kept", (request, found, kept_in_float32(request.config)))
 
 
-def check_html(result: Plan, found: int | str | None) -> str:
-    """The line under the plan: torch's count of what autograd keeps beside the estimate's, in float32 (autocast
-    does not run on meta); "checking" while it is asked (`found` None)."""
+def check_html(found: int | str | None, ours: int = 0) -> str:
+    """The line under the plan: torch's count of what autograd keeps beside the estimate's `ours`, in float32
+    (autocast does not run on meta); "checking" while it is asked (`found` None)."""
     if found is None:
         return "<p style='color:#555'>checking the estimate with torch…</p>"
     if isinstance(found, str):
         return f"<p style='color:#555'>not checked with torch: {escape(found)}</p>"
-    est = result.estimate
-    ours = kept_bytes(estimate(est.config, "fp32", est.optimizer))
-    off = round((ours - found) / found * 100, 1) + 0.0 if found else 0.0
     return (f"<p>Checked with torch: autograd keeps <b>{gib(found)}</b> for backward in a float32 training forward "
-            f"(on meta); the estimate's kept-for-backward items: {gib(ours)} ({off:+.1f} %).</p>")  # fmt: skip
+            f"(on meta); the estimate's kept-for-backward items: {gib(ours)} "
+            f"({percent_off(ours, found):+.1f} %).</p>")  # fmt: skip
 
 
 def plan_html(result: Plan) -> str:
@@ -295,18 +294,18 @@ class MemoryPanel(QWidget):
         assert isinstance(result, Plan)
         self.plan = result
         self.message.hide()
-        self.result.setText(plan_html(result) + (check_html(result, None) if self.checker else ""))
+        self.result.setText(plan_html(result) + (check_html(None) if self.checker else ""))
         if self.checker is not None:
             self.check_lane.submit(partial(check_work, self.checker, asked))
         self.planned.emit()
 
     def _on_checked(self, _kind: str, payload: object) -> None:
         assert isinstance(payload, tuple)
-        asked, found = payload
+        asked, found, ours = payload
         if asked != self._requested or self.plan is None:  # a newer request: its own check follows
             return
         self.checked = found
-        self.result.setText(plan_html(self.plan) + check_html(self.plan, found))
+        self.result.setText(plan_html(self.plan) + check_html(found, ours))
         self.planned.emit()
 
     def _on_failed(self, error: object) -> None:

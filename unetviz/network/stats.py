@@ -8,8 +8,8 @@ figure for a 2×2 stride-2 up-conv, and 2·C per sample for a norm.
 The counts come from torchinfo's own `LayerInfo.calculate_num_params` and `calculate_macs` (torchinfo 1.8),
 fed the module and the output shape our forward hooks saw, and added up the way torchinfo's
 `ModelStatistics` adds them (every executed leaf's mult-adds; a module called twice counts its parameters
-once; parameters held by a container itself count too). `torchinfo_summary_check` runs `torchinfo.summary`
-itself: the tests hold the two equal on every preset.
+once; parameters held by a container itself count too). `tests/test_trace.py` runs `torchinfo.summary` itself
+and holds the two equal on every preset.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
-import torchinfo
 from torch import nn
 from torchinfo.layer_info import LayerInfo
 
@@ -53,23 +51,12 @@ def torchinfo_check(shapes: ShapeAnalysis, model: nn.Module, calls: Sequence[Lea
             params += info.num_params
             seen.add(id(call.module))
     params += sum(p.numel() for m in model.modules() if any(m.children()) for p in m.parameters(recurse=False))
-    return _check(shapes, params, mult_adds, per_layer)
+    return counts_check(shapes, params, mult_adds, per_layer)
 
 
-def torchinfo_summary_check(shapes: ShapeAnalysis, model: nn.Module, dummy: torch.Tensor) -> TorchinfoCheck:
-    """The same check from `torchinfo.summary(model, input_data=dummy)` itself (a second forward, on meta):
-    the reference `torchinfo_check` is tested against."""
-    names = {id(module): name for name, module in model.named_modules()}
-    stats = torchinfo.summary(model, input_data=dummy, device="meta", verbose=0)
-    per_layer: dict[str, int] = {}
-    for info in stats.summary_list:
-        name = names.get(id(info.module))
-        if name and info.is_leaf_layer:
-            per_layer[name] = per_layer.get(name, 0) + int(info.macs)
-    return _check(shapes, int(stats.total_params), int(stats.total_mult_adds), per_layer)
-
-
-def _check(shapes: ShapeAnalysis, params: int, mult_adds: int, per_layer: dict[str, int]) -> TorchinfoCheck:
+def counts_check(shapes: ShapeAnalysis, params: int, mult_adds: int, per_layer: dict[str, int]) -> TorchinfoCheck:
+    """torchinfo's totals and per-layer mult-adds beside ours: the layers where the two differ, and whether the
+    parameter counts agree."""
     differing = tuple(
         LayerCount(layer.name, layer.type, layer.mult_adds, per_layer[layer.name])
         for layer in shapes.layers
